@@ -1,0 +1,148 @@
+"""RobotTwitch/Limb-v0: the muscle-driven limb as a gymnasium environment.
+
+A thin adapter (dm_control's separation of physics, task and observation): the physics lives in
+Simulation, the sensors in SensorModel, the reward in a Task object; this class only maps them
+onto gymnasium's API. The plant task gives zero reward.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from robot_twitch.body.spec import Body, load_body
+from robot_twitch.envs.camera import CameraSpec, default_camera
+from robot_twitch.envs.tasks import PlantTask, Task
+from robot_twitch.sensors import SensorConfig, SensorModel
+from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
+from robot_twitch.sim import LimbState, SimConfig, Simulation
+
+
+class LimbEnv(gym.Env):
+    """A limb actuated by Hill-type muscles.
+
+    Action: muscle excitations, Box [0, 1]^M float32 (values outside are clipped; NaN, inf or a
+    wrong shape raise ValueError). Observation: a Dict of sensor groups (see robot_twitch.sensors),
+    or with ``flatten_observation=True`` one Box of S values in SensorLayout order.
+    ``info`` carries the ground truth: moment_arms (M, J), joint_pos, activation, muscle_force_n,
+    contacts, blown_up, time_s. An integration blow-up (NaN or runaway speed) terminates the
+    episode with ``info["blown_up"] = True``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+
+    def __init__(
+        self,
+        body: str | Path | Body = "planar_arm",
+        render_mode: str | None = None,
+        sim_config: SimConfig | None = None,
+        sensor_config: SensorConfig | None = None,
+        task: Task | None = None,
+        flatten_observation: bool = False,
+        reset_noise_rad: float = 0.0,
+        render_size: tuple[int, int] = (320, 240),
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; expected one of "
+                             f"{self.metadata['render_modes']} or None")
+        self.body = body if isinstance(body, Body) else load_body(body)
+        self.render_mode = render_mode
+        self.render_size = render_size
+        self.sim = Simulation(self.body, sim_config)
+        self.sim_config = self.sim.config
+        self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
+        self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_config)
+        self.task = task or PlantTask()
+        self.flatten_observation = flatten_observation
+        self.reset_noise_rad = reset_noise_rad
+        self.camera: CameraSpec = default_camera(self.body)
+        self.metadata = {**self.metadata, "render_fps": int(round(self.sim_config.control_hz))}
+        n_muscles = len(self.body.muscle_names)
+        self.action_space = spaces.Box(0.0, 1.0, shape=(n_muscles,), dtype=np.float32)
+        group_sizes = {g: self.layout.slices[g].stop - self.layout.slices[g].start for g in SENSOR_GROUPS}
+        if flatten_observation:
+            self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self.layout.size,), dtype=np.float64)
+        else:
+            self.observation_space = spaces.Dict(
+                {g: spaces.Box(-np.inf, np.inf, shape=(n,), dtype=np.float64) for g, n in group_sizes.items()}
+            )
+        self._state: LimbState = self.sim.state
+
+    # -- gymnasium API -------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        q0 = options.get("joint_pos")
+        if q0 is None:
+            q0 = self.body.initial_posture()
+            if self.reset_noise_rad > 0:
+                q0 = q0 + self.np_random.uniform(-self.reset_noise_rad, self.reset_noise_rad, q0.shape)
+            q0 = np.clip(q0, self.body.kinematics.joint_lower, self.body.kinematics.joint_upper)
+        self._state = self.sim.reset(np.asarray(q0, dtype=float))
+        self.sensors.reset(self._state)
+        self.task.reset(self, self.np_random)
+        return self._observation(), self._info({})
+
+    def step(self, action: Any):
+        excitation = self.validate_action(action)
+        self._state = self.sim.step(excitation)
+        reward, terms, task_done = self.task.evaluate(self, self._state)
+        terminated = bool(task_done or self._state.blown_up)
+        return self._observation(), reward, terminated, False, self._info(terms)
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        from robot_twitch.render import render_limb
+
+        width, height = self.render_size
+        return render_limb(self.sim, self.camera, width, height)
+
+    def close(self) -> None:
+        self.sim.close()
+        super().close()
+
+    # -- helpers -------------------------------------------------------------------------
+    def validate_action(self, action: Any) -> np.ndarray:
+        """Excitations as float64 (M,) clipped to [0, 1]; ValueError for a wrong shape or NaN/inf."""
+        n = self.action_space.shape[0]
+        try:
+            u = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"action {action!r} is not numeric; expected {n} muscle excitations in [0, 1]") from None
+        if u.shape != (n,):
+            raise ValueError(f"action has shape {u.shape}, expected ({n},): one excitation per muscle "
+                             f"{list(self.body.muscle_names)}")
+        bad = ~np.isfinite(u)
+        if bad.any():
+            names = [self.body.muscle_names[i] for i in np.flatnonzero(bad)]
+            raise ValueError(f"action contains NaN or inf for muscles {names}; expected values in [0, 1]")
+        return np.clip(u, 0.0, 1.0)
+
+    @property
+    def limb_state(self) -> LimbState:
+        return self._state
+
+    def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
+        frame = self.sensors.read(self._state, self.np_random)
+        if self.flatten_observation:
+            return self.layout.flatten(frame)
+        return {g: np.array(frame[g], dtype=np.float64) for g in SENSOR_GROUPS}
+
+    def _info(self, reward_terms: dict[str, float]) -> dict[str, Any]:
+        s = self._state
+        return {
+            "time_s": s.time_s,
+            "moment_arms": s.moment_arms_m.copy(),
+            "joint_pos": s.joint_pos_rad.copy(),
+            "joint_vel": s.joint_vel_rad_s.copy(),
+            "activation": s.activation.copy(),
+            "muscle_force_n": s.force_n.copy(),
+            "contacts": list(s.contacts),
+            "blown_up": s.blown_up,
+            "reward_terms": dict(reward_terms),
+        }

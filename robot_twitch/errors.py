@@ -1,0 +1,39 @@
+"""Errors raised at the boundary: bad configs, body files and actions.
+
+Each error carries one message naming the file, the key, the value and what was expected, so
+that the CLI can print it on one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RobotTwitchError(Exception):
+    """Base class of every error that robot_twitch raises about user input."""
+
+
+class BodyFileError(RobotTwitchError, ValueError):
+    """A body file (muscle YAML or URDF) is missing, malformed or physically invalid."""
+
+    def __init__(self, path: str | Path | None, key: str | None, problem: str) -> None:
+        where = str(path) if path is not None else "<body>"
+        if key:
+            where += f": {key}"
+        super().__init__(f"{where}: {problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem
+
+
+class ConfigError(RobotTwitchError, ValueError):
+    """An experiment config has an unknown key, a wrong type or an out-of-range value."""
+
+    def __init__(self, path: str | Path | None, key: str | None, problem: str) -> None:
+        where = str(path) if path is not None else "<config>"
+        if key:
+            where += f": {key}"
+        super().__init__(f"{where}: {problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem

@@ -1,0 +1,568 @@
+"""Sleep-twitch drive: infant-like sleep myoclonus on top of a sleep-wake cycle.
+
+What is modelled (facts from SCIENCE.md, "The phenomenon"):
+
+* **Kinds.** Positive myoclonus is a brief excitation pulse added to a muscle; negative
+  myoclonus is a brief drop of the muscle's tonic excitation, so it can only occur where the
+  muscle has tone (a negative twitch drawn for a toneless muscle is rendered as positive).
+* **When.** Twitches occur in active (REM) sleep against atonia; none in quiet sleep or wake
+  by default, since twitching stops at waking.  From ~3 months twitches also appear in quiet
+  sleep with sleep spindles (Sokoloff et al. 2021, Curr Biol): ``quiet_rate_factor``.
+* **Timing.** At all ages twitches come mostly in bursts separated by <= 10 s (Sokoloff,
+  Hickerson, Wen, Tobias, McMurray & Blumberg, Dev Psychobiol; human infants, first 7 months);
+  within a burst they are tens to hundreds of ms apart.  Inter-burst intervals are lognormal
+  (median 3 s: 95.7% <= 10 s by default), burst sizes geometric, within-burst intervals
+  lognormal.  ``timing="poisson"`` is the control condition with the same mean rate.
+* **Where.** Each muscle's rate is proportional to its region's weight.  Face/head (here: neck)
+  twitches dominate after birth and decline once the head is held up (~3-4 months); hands and
+  feet twitch more than other parts; wrist and finger twitches rise around reaching onset
+  (~4-5 months).  ``age_weeks`` moves the emphasis from neck to wrists and fingers.  Optional
+  left/right coupling twitches a muscle's mirror together with it (bilateral coupling emerges
+  with age).  Twitches are mostly one muscle at a time (``muscles_per_twitch`` = 1), which is
+  what makes their reafference easy to credit (Blumberg, Marques & Iida 2013, Curr Biol;
+  Marques, Imtiaz, Iida & Pfeifer 2013, Biol Cybern).
+* **Pulse.** Amplitude ~0.8, lognormal duration with median 80 ms clipped to [30, 300] ms.
+  A twitch must survive the muscle's activation low-pass (about 10 ms activation / 40 ms
+  deactivation): a 30 ms pulse reaches ~95% of its amplitude in activation, and it must still
+  move the limb.  Short twitches can be too weak to move a limb (Schumacher et al. 2023,
+  DEP-RL), so amplitude, duration and shape are config fields to be tuned and swept.
+  Human-infant twitch durations and rates are not published: these are parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from robot_twitch.motor.babble import AwakeConfig, AwakeMovement
+from robot_twitch.motor.base import (
+    ACTIVE_CODE,
+    QUIET_CODE,
+    STATE_ORDER,
+    WAKE_CODE,
+    BufferedDrive,
+    MuscleLike,
+    SleepState,
+    check_choice,
+    check_range,
+    child_rngs,
+    clipped_lognormal_cdf,
+    clipped_lognormal_mean,
+    fail,
+)
+from robot_twitch.motor.events import TwitchEvent
+from robot_twitch.motor.sleep import SleepConfig, SleepCycle
+
+KNOWN_REGIONS: tuple[str, ...] = (
+    "neck",
+    "shoulder",
+    "elbow",
+    "wrist",
+    "fingers",
+    "hip",
+    "knee",
+    "ankle",
+)
+"""Regions of the built-in bodies; any other region name works with ``default_region_weight``."""
+
+DEFAULT_REGION_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {
+        # Head/face twitches are the most common after birth (SCIENCE.md).
+        "neck": 3.0,
+        "shoulder": 1.0,
+        "elbow": 1.0,
+        # Hands and feet twitch at a consistently higher rate than other parts (SCIENCE.md).
+        "wrist": 1.5,
+        "fingers": 1.5,
+        "hip": 1.0,
+        "knee": 1.0,
+        "ankle": 1.5,
+    }
+)
+PULSE_SHAPES: tuple[str, ...] = ("rectangular", "half_sine", "alpha")
+_OWNER = "TwitchConfig"
+
+
+def _frozen_weights(value: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType({str(k): float(v) for k, v in dict(value).items()})
+
+
+@dataclass(frozen=True)
+class TwitchConfig:
+    """Configuration of :class:`TwitchDrive` (defaults: a newborn in active sleep)."""
+
+    # -- timing ----------------------------------------------------------------------------
+    timing: str = "burst"
+    """"burst" (Sokoloff et al.: bursts <= 10 s apart) or "poisson" (control, same mean rate)."""
+    inter_burst_median_s: float = 3.0
+    """Median inter-burst interval [s] (last twitch of a burst to first of the next)."""
+    inter_burst_sigma: float = 0.7
+    """Log-space sd of the lognormal inter-burst interval."""
+    inter_burst_min_s: float = 1.0
+    """Shortest inter-burst interval [s]; must exceed ``within_burst_max_s``."""
+    inter_burst_max_s: float = 60.0
+    """Longest inter-burst interval [s]."""
+    burst_size_mean: float = 3.0
+    """Mean twitches per burst (geometric on 1, 2, ...; 1 = every twitch isolated)."""
+    within_burst_median_s: float = 0.15
+    """Median interval between twitches of a burst [s] (tens to hundreds of ms)."""
+    within_burst_sigma: float = 0.6
+    """Log-space sd of the within-burst interval."""
+    within_burst_min_s: float = 0.03
+    """Shortest within-burst interval [s]."""
+    within_burst_max_s: float = 0.8
+    """Longest within-burst interval [s]."""
+    poisson_rate_hz: float | None = None
+    """Rate for ``timing="poisson"`` [twitches/s]; None = the burst settings' mean rate."""
+    # -- state gating ----------------------------------------------------------------------
+    quiet_rate_factor: float = 0.0
+    """Twitch rate in quiet sleep relative to active sleep (0: none; >0 from ~3 months)."""
+    wake_rate_factor: float = 0.0
+    """Twitch rate in wake relative to active sleep (0: twitching stops at waking)."""
+    # -- kind --------------------------------------------------------------------------------
+    negative_fraction: float = 0.2
+    """Probability that a twitch of a muscle with tone is negative (a brief loss of tone)."""
+    negative_depth: float = 1.0
+    """Fraction of the tone removed at the trough of a negative twitch."""
+    # -- pulse -------------------------------------------------------------------------------
+    pulse_shape: str = "half_sine"
+    """"rectangular", "half_sine" or "alpha" (peak at duration/5, truncated at duration)."""
+    amplitude_mean: float = 0.8
+    """Mean peak excitation added by a positive twitch."""
+    amplitude_sd: float = 0.05
+    """Jitter (sd) of the positive amplitude; draws are clipped to [amplitude_min, 1]."""
+    amplitude_min: float = 0.1
+    """Smallest positive amplitude."""
+    duration_median_s: float = 0.08
+    """Median pulse duration [s]."""
+    duration_sigma: float = 0.4
+    """Log-space sd of the lognormal pulse duration."""
+    duration_min_s: float = 0.03
+    """Shortest pulse [s] (must survive the ~10/40 ms activation filter)."""
+    duration_max_s: float = 0.3
+    """Longest pulse [s]."""
+    # -- where -------------------------------------------------------------------------------
+    muscles_per_twitch: int = 1
+    """Muscles activated together per twitch (1 = isolated twitches)."""
+    bilateral_coupling: float = 0.0
+    """Probability that a twitching muscle's left/right mirror twitches with it."""
+    spatial_mode: str = "developmental"
+    """"developmental" (region weights and age schedule) or "uniform" (all muscles equal)."""
+    age_weeks: float = 0.0
+    """Postnatal age [weeks]; drives the developmental schedule."""
+    region_weights: Mapping[str, float] = field(
+        default_factory=lambda: DEFAULT_REGION_WEIGHTS, hash=False
+    )
+    """Relative twitch rate per muscle by region, at birth (replaces the defaults)."""
+    default_region_weight: float = 1.0
+    """Weight of regions missing from ``region_weights`` (unknown regions: intermediate)."""
+    head_control_regions: tuple[str, ...] = ("neck",)
+    """Regions whose twitching falls off once head control arrives."""
+    head_control_weeks: float = 15.0
+    """Age of head control [weeks] (~3-4 months): midpoint of the neck decline."""
+    neck_late_factor: float = 0.2
+    """Factor the head-control regions' weight falls to after head control."""
+    reaching_regions: tuple[str, ...] = ("wrist", "fingers")
+    """Regions whose twitching rises around reaching onset."""
+    reaching_onset_weeks: float = 19.5
+    """Age of reaching onset [weeks] (~4-5 months): midpoint of the distal rise."""
+    distal_late_factor: float = 2.0
+    """Factor the reaching regions' weight rises to after reaching onset."""
+    transition_width_weeks: float = 2.0
+    """Width (logistic scale) of both developmental transitions [weeks]."""
+    # -- other states --------------------------------------------------------------------------
+    sleep: SleepConfig = field(default_factory=SleepConfig)
+    """Sleep-wake cycle and tone per state."""
+    wake_movement: AwakeConfig | None = field(default_factory=AwakeConfig)
+    """Awake movement in wake bouts; None = constant ``sleep.wake_tone``."""
+
+    def __post_init__(self) -> None:
+        o = _OWNER
+        check_choice(o, "timing", self.timing, ("burst", "poisson"))
+        check_range(o, "inter_burst_median_s", self.inter_burst_median_s, 0.0, lo_open=True)
+        check_range(o, "inter_burst_sigma", self.inter_burst_sigma, 0.0, 5.0)
+        check_range(o, "inter_burst_min_s", self.inter_burst_min_s, 0.0, lo_open=True)
+        check_range(o, "inter_burst_max_s", self.inter_burst_max_s, self.inter_burst_min_s)
+        check_range(o, "burst_size_mean", self.burst_size_mean, 1.0)
+        check_range(o, "within_burst_median_s", self.within_burst_median_s, 0.0, lo_open=True)
+        check_range(o, "within_burst_sigma", self.within_burst_sigma, 0.0, 5.0)
+        check_range(o, "within_burst_min_s", self.within_burst_min_s, 0.0, lo_open=True)
+        check_range(o, "within_burst_max_s", self.within_burst_max_s, self.within_burst_min_s)
+        if self.within_burst_max_s >= self.inter_burst_min_s:
+            fail(o, "within_burst_max_s", self.within_burst_max_s,
+                 f"< inter_burst_min_s ({self.inter_burst_min_s}) so bursts stay separable")
+        if self.poisson_rate_hz is not None:
+            check_range(o, "poisson_rate_hz", self.poisson_rate_hz, 0.0, lo_open=True)
+        check_range(o, "quiet_rate_factor", self.quiet_rate_factor, 0.0, 1.0)
+        check_range(o, "wake_rate_factor", self.wake_rate_factor, 0.0, 1.0)
+        check_range(o, "negative_fraction", self.negative_fraction, 0.0, 1.0)
+        check_range(o, "negative_depth", self.negative_depth, 0.0, 1.0)
+        check_choice(o, "pulse_shape", self.pulse_shape, PULSE_SHAPES)
+        check_range(o, "amplitude_mean", self.amplitude_mean, 0.0, 1.0)
+        check_range(o, "amplitude_sd", self.amplitude_sd, 0.0)
+        check_range(o, "amplitude_min", self.amplitude_min, 0.0, 1.0)
+        check_range(o, "duration_median_s", self.duration_median_s, 0.0, lo_open=True)
+        check_range(o, "duration_sigma", self.duration_sigma, 0.0, 5.0)
+        check_range(o, "duration_min_s", self.duration_min_s, 0.0, lo_open=True)
+        check_range(o, "duration_max_s", self.duration_max_s, self.duration_min_s, 10.0)
+        if isinstance(self.muscles_per_twitch, bool) or not isinstance(
+            self.muscles_per_twitch, int
+        ):
+            fail(o, "muscles_per_twitch", self.muscles_per_twitch, "an int >= 1")
+        check_range(o, "muscles_per_twitch", self.muscles_per_twitch, 1)
+        check_range(o, "bilateral_coupling", self.bilateral_coupling, 0.0, 1.0)
+        check_choice(o, "spatial_mode", self.spatial_mode, ("developmental", "uniform"))
+        check_range(o, "age_weeks", self.age_weeks, 0.0, 520.0)
+        if not isinstance(self.region_weights, Mapping):
+            fail(o, "region_weights", self.region_weights, "a mapping region -> weight >= 0")
+        for region, w in self.region_weights.items():
+            check_range(o, f"region_weights[{region!r}]", w, 0.0)
+        object.__setattr__(self, "region_weights", _frozen_weights(self.region_weights))
+        check_range(o, "default_region_weight", self.default_region_weight, 0.0)
+        for name in ("head_control_regions", "reaching_regions"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(r, str) for r in value):
+                fail(o, name, value, "a tuple of region names")
+            object.__setattr__(self, name, tuple(value))
+        check_range(o, "head_control_weeks", self.head_control_weeks, 0.0)
+        check_range(o, "neck_late_factor", self.neck_late_factor, 0.0)
+        check_range(o, "reaching_onset_weeks", self.reaching_onset_weeks, 0.0)
+        check_range(o, "distal_late_factor", self.distal_late_factor, 0.0)
+        check_range(o, "transition_width_weeks", self.transition_width_weeks, 0.0, lo_open=True)
+        if not isinstance(self.sleep, SleepConfig):
+            fail(o, "sleep", self.sleep, "a SleepConfig")
+        if self.wake_movement is not None and not isinstance(self.wake_movement, AwakeConfig):
+            fail(o, "wake_movement", self.wake_movement, "an AwakeConfig or None")
+
+    # -- derived quantities ------------------------------------------------------------------
+
+    def _ibi_mu(self) -> float:
+        return math.log(self.inter_burst_median_s)
+
+    def _wbi_mu(self) -> float:
+        return math.log(self.within_burst_median_s)
+
+    def mean_inter_burst_s(self) -> float:
+        """Mean inter-burst interval [s] (clipped lognormal, analytical)."""
+        return clipped_lognormal_mean(
+            self._ibi_mu(), self.inter_burst_sigma, self.inter_burst_min_s, self.inter_burst_max_s
+        )
+
+    def mean_within_burst_s(self) -> float:
+        """Mean within-burst interval [s] (clipped lognormal, analytical)."""
+        return clipped_lognormal_mean(
+            self._wbi_mu(),
+            self.within_burst_sigma,
+            self.within_burst_min_s,
+            self.within_burst_max_s,
+        )
+
+    def burst_rate_hz(self) -> float:
+        """Mean rate of twitches in active sleep under burst timing [twitches/s]."""
+        k = self.burst_size_mean
+        return k / (self.mean_inter_burst_s() + (k - 1.0) * self.mean_within_burst_s())
+
+    def expected_rate_hz(self) -> float:
+        """Mean rate of (possibly multi-muscle) twitches in active sleep [twitches/s]."""
+        if self.timing == "poisson" and self.poisson_rate_hz is not None:
+            return float(self.poisson_rate_hz)
+        return self.burst_rate_hz()
+
+    def fraction_ibi_at_most(self, limit_s: float = 10.0) -> float:
+        """Probability that an inter-burst interval is <= ``limit_s`` (burst timing)."""
+        return clipped_lognormal_cdf(
+            limit_s,
+            self._ibi_mu(),
+            self.inter_burst_sigma,
+            self.inter_burst_min_s,
+            self.inter_burst_max_s,
+        )
+
+    def region_weight(self, region: str) -> float:
+        """Relative per-muscle twitch rate of ``region`` at ``age_weeks``.
+
+        Neck (head-control regions): base * (late + (1 - late) * (1 - s(head_control))).
+        Wrist/fingers (reaching regions): base * (1 + (late - 1) * s(reaching_onset)),
+        with s(a0) = logistic((age_weeks - a0) / transition_width_weeks).
+        """
+        if self.spatial_mode == "uniform":
+            return 1.0
+        w = float(self.region_weights.get(region, self.default_region_weight))
+
+        def s(a0: float) -> float:
+            return 1.0 / (1.0 + math.exp(-(self.age_weeks - a0) / self.transition_width_weeks))
+
+        if region in self.head_control_regions:
+            late = self.neck_late_factor
+            w *= late + (1.0 - late) * (1.0 - s(self.head_control_weeks))
+        if region in self.reaching_regions:
+            w *= 1.0 + (self.distal_late_factor - 1.0) * s(self.reaching_onset_weeks)
+        return w
+
+
+_SIDE_WORDS = {"left": "right", "right": "left", "l": "r", "r": "l"}
+
+
+def _swap_token(tok: str) -> str:
+    low = tok.lower()
+    if low not in _SIDE_WORDS:
+        return tok
+    out = _SIDE_WORDS[low]
+    if tok.isupper():
+        return out.upper()
+    if tok[0].isupper():
+        return out.capitalize()
+    return out
+
+
+def mirror_name_candidates(name: str) -> list[str]:
+    """Names of the possible left/right mirror of ``name`` (e.g. "l_biceps" -> "r_biceps").
+
+    First swaps whole tokens (separated by ``_ - . `` or space), then "left"/"right" anywhere.
+    """
+    parts = re.split(r"([_\-.\s]+)", name)
+    cands = ["".join(_swap_token(p) for p in parts)]
+
+    def sub(m: re.Match[str]) -> str:
+        return _swap_token(m.group(0))
+
+    cands.append(re.sub(r"(?i)left|right", sub, name))
+    return [c for c in cands if c != name]
+
+
+def mirror_indices(muscles: Sequence[MuscleLike]) -> np.ndarray:
+    """(M,) index of each muscle's left/right mirror, -1 when it has none.
+
+    A mirror has the name with left/right swapped and the opposite ``side``.
+    """
+    names = [m.name for m in muscles]
+    index = {n: i for i, n in enumerate(names)}
+    out = np.full(len(muscles), -1, dtype=np.int64)
+    opposite = {"left": "right", "right": "left"}
+    for i, m in enumerate(muscles):
+        side = (m.side or "").lower()
+        if side not in opposite:
+            continue
+        for cand in mirror_name_candidates(m.name):
+            j = index.get(cand)
+            if j is not None and (muscles[j].side or "").lower() == opposite[side]:
+                out[i] = j
+                break
+    return out
+
+
+def pulse_shape(shape: str, n_steps: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Pulse value at step ``j`` of a pulse ``n_steps`` long, sampled at step midpoints.
+
+    Args:
+        shape: one of ``PULSE_SHAPES``.
+        n_steps: (K,) pulse lengths in steps (>= 1).
+        j: (K,) step index within the pulse, 0 <= j < n_steps.
+
+    Returns:
+        (K,) values in [0, 1] (peak 1).
+    """
+    x = (j + 0.5) / n_steps
+    if shape == "rectangular":
+        return np.ones_like(x)
+    if shape == "half_sine":
+        return np.sin(np.pi * x)
+    u = 5.0 * x  # alpha function with tau = duration / 5, peak 1 at t = tau
+    return u * np.exp(1.0 - u)
+
+
+class TwitchDrive(BufferedDrive):
+    """Sleep twitches over a sleep-wake cycle (see module docstring and :class:`TwitchConfig`).
+
+    Attributes after construction/reset:
+        muscle_weights: (M,) probability that a single-muscle twitch picks each muscle.
+        mirror: (M,) mirror muscle index or -1.
+        tone: (3, M) tonic excitation per state code and muscle.
+        sleep_cycle: the :class:`SleepCycle` (``sleep_cycle.bouts`` lists completed bouts).
+    """
+
+    def __init__(
+        self,
+        muscles: Sequence[MuscleLike],
+        control_dt_s: float = 0.01,
+        config: TwitchConfig | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.config = config or TwitchConfig()
+        c = self.config
+        n = len(muscles)
+        weights = np.array([c.region_weight(m.region) for m in muscles], dtype=float)
+        if n and c.muscles_per_twitch > int(np.count_nonzero(weights > 0)):
+            fail(_OWNER, "muscles_per_twitch", c.muscles_per_twitch,
+                 f"<= number of muscles with non-zero weight ({np.count_nonzero(weights > 0)})")
+        self.muscle_weights: np.ndarray = weights / weights.sum() if weights.sum() > 0 else weights
+        self.mirror: np.ndarray = mirror_indices(muscles)
+        self.tone: np.ndarray = c.sleep.tone_matrix(muscles)
+        self._regions = [m.region for m in muscles]
+        self._state_factor = np.zeros(3)
+        self._state_factor[WAKE_CODE] = c.wake_rate_factor
+        self._state_factor[QUIET_CODE] = c.quiet_rate_factor
+        self._state_factor[ACTIVE_CODE] = 1.0
+        self._max_pulse_steps = int(math.ceil(c.duration_max_s / control_dt_s)) + 1
+        super().__init__(muscles, control_dt_s, rng)
+
+    # -- reset -------------------------------------------------------------------------------
+
+    def _reset_streams(self, rng: np.random.Generator) -> None:
+        c = self.config
+        r_sleep, r_time, r_gate, r_where, r_pulse, r_wake = child_rngs(rng, 6)
+        self.sleep_cycle = SleepCycle(c.sleep, self.control_dt_s, r_sleep)
+        self._r_time, self._r_gate, self._r_where, self._r_pulse = r_time, r_gate, r_where, r_pulse
+        self._wake = (
+            AwakeMovement(self.n_muscles, self.control_dt_s, c.wake_movement, r_wake)
+            if c.wake_movement is not None
+            else None
+        )
+        m, lp = self.n_muscles, self._max_pulse_steps
+        self._carry_add = np.zeros((lp, m))
+        self._carry_mul = np.ones((lp, m))
+        self._burst_index = -1
+        self._left_in_burst = 0
+        self._twitch_count = 0
+        # Start between bursts: the first twitch comes after a fraction of an inter-burst gap.
+        self._t_next_s = float(self._r_time.random()) * self._draw_gap_s()
+
+    def _initial_state_code(self) -> int:
+        return SleepState(self.config.sleep.start_state).code
+
+    # -- timing ------------------------------------------------------------------------------
+
+    def _draw_gap_s(self) -> float:
+        """Time to the next twitch onset [s]; updates the burst bookkeeping."""
+        c, r = self.config, self._r_time
+        if c.timing == "poisson":
+            return float(r.exponential(1.0 / c.expected_rate_hz()))
+        if self._left_in_burst > 0:
+            self._left_in_burst -= 1
+            d = math.exp(c._wbi_mu() + c.within_burst_sigma * float(r.standard_normal()))
+            return min(max(d, c.within_burst_min_s), c.within_burst_max_s)
+        # New burst: geometric size on {1, 2, ...} with the configured mean.
+        self._left_in_burst = int(r.geometric(1.0 / c.burst_size_mean)) - 1
+        self._burst_index += 1
+        d = math.exp(c._ibi_mu() + c.inter_burst_sigma * float(r.standard_normal()))
+        return min(max(d, c.inter_burst_min_s), c.inter_burst_max_s)
+
+    def _candidate_onsets(self, end_step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Onset steps (N,) and burst indices (N,) of the process up to ``end_step`` (excl.)."""
+        steps: list[int] = []
+        bursts: list[int] = []
+        end_s = end_step * self.control_dt_s
+        burst_timing = self.config.timing == "burst"
+        while self._t_next_s < end_s:
+            k = min(int(self._t_next_s / self.control_dt_s), end_step - 1)
+            steps.append(k)
+            bursts.append(self._burst_index if burst_timing else -1)
+            self._t_next_s += self._draw_gap_s()
+        return np.array(steps, dtype=np.int64), np.array(bursts, dtype=np.int64)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        c, m, dt = self.config, self.n_muscles, self.control_dt_s
+        codes = self.sleep_cycle.render(start_step, n_steps)
+        base = self.tone[codes]  # (n, M) tonic excitation per step
+        if self._wake is not None:
+            wake_rows = codes == WAKE_CODE
+            base[wake_rows] = self._wake.render(int(np.count_nonzero(wake_rows)))
+
+        lp = self._max_pulse_steps
+        add = np.zeros((n_steps + lp, m))
+        mul = np.ones((n_steps + lp, m))
+        add[:lp] += self._carry_add
+        mul[:lp] = self._carry_mul
+
+        onset, burst = self._candidate_onsets(start_step + n_steps)
+        n_cand = onset.size
+        k = c.muscles_per_twitch
+        # Draw every attribute for every candidate before gating by state, so the twitch
+        # identities do not depend on the hypnogram (common random numbers across conditions).
+        gate_u = self._r_gate.random(n_cand)
+        gumbel = self._r_where.gumbel(size=(n_cand, m))
+        couple_u = self._r_where.random((n_cand, k))
+        neg_u = self._r_pulse.random((n_cand, 2 * k))
+        amp = c.amplitude_mean + c.amplitude_sd * self._r_pulse.standard_normal((n_cand, 2 * k))
+        dur_s = np.exp(
+            math.log(c.duration_median_s)
+            + c.duration_sigma * self._r_pulse.standard_normal((n_cand, 2 * k))
+        )
+        amp = np.clip(amp, c.amplitude_min, 1.0)
+        dur_s = np.clip(dur_s, c.duration_min_s, c.duration_max_s)
+        dur_steps = np.maximum(1, np.round(dur_s / dt)).astype(np.int64)
+
+        local = onset - start_step
+        state_at = codes[local] if n_cand else np.zeros(0, dtype=np.int8)
+        keep = gate_u < self._state_factor[state_at]
+        # Weighted sampling without replacement (Gumbel top-k).
+        with np.errstate(divide="ignore"):
+            keys = np.log(self.muscle_weights)[None, :] + gumbel
+        chosen = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+
+        ev_rows: list[int] = []
+        ev_cols: list[int] = []
+        ev_len: list[int] = []
+        ev_amp: list[float] = []
+        ev_neg: list[bool] = []
+        for i in np.nonzero(keep)[0]:
+            muscles = [int(x) for x in chosen[i]]
+            slots = list(range(k))
+            for j in range(k):
+                mirror = int(self.mirror[muscles[j]])
+                if mirror >= 0 and mirror not in muscles and couple_u[i, j] < c.bilateral_coupling:
+                    muscles.append(mirror)
+                    slots.append(k + j)
+            st = int(state_at[i])
+            onset_s = int(onset[i]) * dt
+            for mu, slot in zip(muscles, slots, strict=True):
+                tone = float(self.tone[st, mu]) if st != WAKE_CODE or self._wake is None else 0.0
+                negative = tone > 0.0 and neg_u[i, slot] < c.negative_fraction
+                a = tone * c.negative_depth if negative else float(amp[i, slot])
+                n_d = int(dur_steps[i, slot])
+                ev_rows.append(int(local[i]))
+                ev_cols.append(mu)
+                ev_len.append(n_d)
+                ev_amp.append(a)
+                ev_neg.append(negative)
+                self._event_log.append(
+                    TwitchEvent(
+                        onset_s=onset_s,
+                        muscle=self.muscle_names[mu],
+                        muscle_index=mu,
+                        region=self._regions[mu],
+                        kind="negative" if negative else "positive",
+                        amplitude=a,
+                        duration_s=n_d * dt,
+                        sleep_state=STATE_ORDER[st].value,
+                        burst_index=int(burst[i]),
+                        twitch_index=self._twitch_count,
+                    )
+                )
+                self._event_steps.append(int(onset[i]))
+            self._twitch_count += 1
+
+        if ev_rows:
+            lens = np.array(ev_len)
+            rows0 = np.repeat(np.array(ev_rows), lens)
+            cols = np.repeat(np.array(ev_cols), lens)
+            offsets = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+            shape = pulse_shape(c.pulse_shape, np.repeat(lens, lens), offsets)
+            amps = np.repeat(np.array(ev_amp), lens)
+            neg = np.repeat(np.array(ev_neg), lens)
+            rows = rows0 + offsets
+            pos = ~neg
+            np.add.at(add, (rows[pos], cols[pos]), amps[pos] * shape[pos])
+            np.minimum.at(mul, (rows[neg], cols[neg]), 1.0 - c.negative_depth * shape[neg])
+
+        self._carry_add = add[n_steps:].copy()
+        self._carry_mul = mul[n_steps:].copy()
+        exc = np.clip(base * mul[:n_steps] + add[:n_steps], 0.0, 1.0)
+        return exc, codes

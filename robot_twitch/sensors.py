@@ -1,0 +1,85 @@
+"""Sensors: what the limb feels after each control step.
+
+Groups (J joints, M muscles, L links), with the receptor each one stands for:
+    joint_pos (J,)  [rad]      joint angle (joint receptors / the sum of proprioception)
+    joint_vel (J,)  [rad/s]    joint angular velocity
+    spindle_length (M,)        normalised fibre length l/l_opt (spindle group II and Ia static)
+    spindle_velocity (M,)      normalised fibre velocity v/(v_max l_opt) (spindle group Ia dynamic)
+    tendon_force (M,)          normalised tendon force F/F_max (Golgi tendon organ, group Ib)
+    touch (L,)  [N]            normal contact force per link, from the ground and self-contact
+
+Each group can carry Gaussian noise (standard deviation in the group's units) and a delay in
+control steps, as afferent conduction delays do (tens of ms in humans).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from robot_twitch.errors import ConfigError
+from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
+from robot_twitch.sim import LimbState
+
+__all__ = ["SENSOR_GROUPS", "SensorConfig", "SensorLayout", "SensorModel"]
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    """Noise and delay per sensor group."""
+
+    noise_std: dict[str, float] = field(default_factory=dict)
+    """Gaussian noise standard deviation per group, in the group's units (default 0)."""
+    delay_steps: dict[str, int] = field(default_factory=dict)
+    """Delay per group in control steps (default 0)."""
+
+    def __post_init__(self) -> None:
+        for key, table in (("noise_std", self.noise_std), ("delay_steps", self.delay_steps)):
+            for group, value in table.items():
+                if group not in SENSOR_GROUPS:
+                    raise ConfigError(None, f"sensors.{key}.{group}",
+                                      f"unknown sensor group; expected one of {SENSOR_GROUPS}")
+                if not value >= 0:
+                    raise ConfigError(None, f"sensors.{key}.{group}", f"{value!r} must be >= 0")
+                if key == "delay_steps" and int(value) != value:
+                    raise ConfigError(None, f"sensors.{key}.{group}", f"{value!r} must be an integer")
+
+
+class SensorModel:
+    """Turns limb states into sensor frames, adding noise and delay as configured."""
+
+    def __init__(self, layout: SensorLayout, max_isometric_force_n: np.ndarray,
+                 config: SensorConfig | None = None) -> None:
+        self.layout = layout
+        self.config = config or SensorConfig()
+        self._max_force_n = max_isometric_force_n
+        self._noisy = {g: s for g, s in self.config.noise_std.items() if s > 0}
+        self._delays = {g: int(d) for g, d in self.config.delay_steps.items() if d > 0}
+        self._buffers: dict[str, deque[np.ndarray]] = {}
+
+    def reset(self, state: LimbState) -> None:
+        """Fill the delay lines with the first frame."""
+        frame = self._raw(state)
+        self._buffers = {g: deque([frame[g]] * (d + 1), maxlen=d + 1) for g, d in self._delays.items()}
+
+    def _raw(self, state: LimbState) -> dict[str, np.ndarray]:
+        return {
+            "joint_pos": state.joint_pos_rad,
+            "joint_vel": state.joint_vel_rad_s,
+            "spindle_length": state.fiber_length_norm,
+            "spindle_velocity": state.fiber_velocity_norm,
+            "tendon_force": state.force_n / self._max_force_n,
+            "touch": state.touch_n,
+        }
+
+    def read(self, state: LimbState, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The sensor frame for this state: groups as float64 arrays (copies)."""
+        frame = self._raw(state)
+        for group, buffer in self._buffers.items():
+            buffer.append(frame[group])
+            frame[group] = buffer[0]
+        for group, std in self._noisy.items():
+            frame[group] = frame[group] + rng.normal(0.0, std, size=frame[group].shape)
+        return frame

@@ -1,0 +1,78 @@
+"""Layout of the flat sensor vector: which slice holds which sensor group.
+
+Every sensor frame can be flattened into one vector of S values. The layout names the groups
+and the channels inside them, so that learners and evaluation never hard-code offsets.
+
+Groups, in order (J joints, M muscles, L links):
+    joint_pos          (J,)  joint angles [rad]
+    joint_vel          (J,)  joint angular velocities [rad/s]
+    spindle_length     (M,)  normalised fibre length l/l_opt (muscle spindle, group Ia/II)
+    spindle_velocity   (M,)  normalised fibre velocity v/(v_max) (spindle, group Ia)
+    tendon_force       (M,)  normalised tendon force F/F_max (Golgi tendon organ, group Ib)
+    touch              (L,)  normal contact force per link [N]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SENSOR_GROUPS: tuple[str, ...] = (
+    "joint_pos",
+    "joint_vel",
+    "spindle_length",
+    "spindle_velocity",
+    "tendon_force",
+    "touch",
+)
+
+
+@dataclass(frozen=True)
+class SensorLayout:
+    """Names and slices of the flat sensor vector for one body."""
+
+    joint_names: tuple[str, ...]
+    muscle_names: tuple[str, ...]
+    link_names: tuple[str, ...]
+    slices: dict[str, slice] = field(init=False)
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = {
+            "joint_pos": len(self.joint_names),
+            "joint_vel": len(self.joint_names),
+            "spindle_length": len(self.muscle_names),
+            "spindle_velocity": len(self.muscle_names),
+            "tendon_force": len(self.muscle_names),
+            "touch": len(self.link_names),
+        }
+        slices: dict[str, slice] = {}
+        start = 0
+        for name in SENSOR_GROUPS:
+            slices[name] = slice(start, start + counts[name])
+            start += counts[name]
+        object.__setattr__(self, "slices", slices)
+        object.__setattr__(self, "size", start)
+
+    def group(self, flat: np.ndarray, name: str) -> np.ndarray:
+        """View of one group in a flat array of shape (..., S) -> (..., n_group)."""
+        if name not in self.slices:
+            raise KeyError(f"unknown sensor group {name!r}; expected one of {SENSOR_GROUPS}")
+        return flat[..., self.slices[name]]
+
+    def channel_names(self) -> list[str]:
+        """One label per flat channel, e.g. 'spindle_length/biceps' (length S)."""
+        per_group = {
+            "joint_pos": self.joint_names,
+            "joint_vel": self.joint_names,
+            "spindle_length": self.muscle_names,
+            "spindle_velocity": self.muscle_names,
+            "tendon_force": self.muscle_names,
+            "touch": self.link_names,
+        }
+        return [f"{g}/{n}" for g in SENSOR_GROUPS for n in per_group[g]]
+
+    def flatten(self, frame: dict[str, np.ndarray]) -> np.ndarray:
+        """Concatenate a dict of group arrays (..., n_group) into (..., S)."""
+        return np.concatenate([np.asarray(frame[g], dtype=np.float64) for g in SENSOR_GROUPS], axis=-1)

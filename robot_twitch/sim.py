@@ -1,0 +1,312 @@
+"""Simulation: the one owner of a Bullet client, stepping one muscle-driven limb.
+
+Data flow per control step (dt = 1 / control_hz):
+  excitation u (M,) -> activation a (first-order dynamics) -> Hill force F(a, l, v) ->
+  joint torques tau = R(q)^T F - b * qdot -> Bullet integrates `substeps` physics steps with
+  tau held -> joint state (q, qdot) -> muscle lengths l(q), moment arms R(q), fibre state.
+
+Rates. Bullet integrates at `physics_hz` (default 1000 Hz: stiff contacts of small infant
+segments stay stable; MyoSuite's MuJoCo models step at 500 Hz). Muscles are updated at
+`control_hz` (default 100 Hz, 10 ms): activation dynamics are integrated exactly, so the
+10 ms / 40 ms time constants are resolved, and the velocity-dependent muscle force acts as a
+damper whose explicit update is stable when b * dt / I << 2 for every segment (checked for the
+built-in bodies in tests/test_physics.py). Torques set once persist over all substeps of one
+`stepSimulation` call (Bullet's numSubSteps), so the Python cost is paid once per control step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pybullet
+import pybullet_data
+from pybullet_utils import bullet_client
+
+from robot_twitch.body.muscle import (
+    FIBRE_DAMPING,
+    MuscleParameters,
+    activation_step,
+    active_force_length,
+    force_velocity,
+    passive_force_length,
+)
+from robot_twitch.body.spec import Body
+from robot_twitch.errors import ConfigError
+
+BLOWUP_JOINT_SPEED_RAD_S = 1.0e3  # beyond this the integration has diverged
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Physics settings of one Simulation."""
+
+    physics_hz: float = 1000.0
+    """Bullet integration rate [Hz]."""
+    control_hz: float = 100.0
+    """Muscle/control update rate [Hz]; must divide physics_hz."""
+    gravity_m_s2: float = 9.81
+    """Magnitude of gravity along -z [m/s^2]; 0 turns gravity off."""
+    activation_time_constant_s: float = 0.010
+    """Activation time constant tau_act [s] (Thelen 2003: 10 ms)."""
+    deactivation_time_constant_s: float = 0.040
+    """Deactivation time constant tau_deact [s] (Thelen 2003: 40 ms)."""
+    self_collision: bool = True
+    """Collide the limb's links with each other (non-adjacent links only)."""
+    ground: str | None = None
+    """Override the body's ground: 'none', 'plane' or 'mattress'; None keeps the body's."""
+
+    def __post_init__(self) -> None:
+        for name in ("physics_hz", "control_hz", "activation_time_constant_s",
+                     "deactivation_time_constant_s"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigError(None, f"sim.{name}", f"{value!r} must be positive")
+        ratio = self.physics_hz / self.control_hz
+        if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+            raise ConfigError(None, "sim.control_hz",
+                              f"{self.control_hz!r}: physics_hz ({self.physics_hz}) must be an "
+                              "integer multiple of control_hz")
+        if self.ground not in (None, "none", "plane", "mattress"):
+            raise ConfigError(None, "sim.ground", f"{self.ground!r} must be none, plane or mattress")
+
+    @property
+    def control_dt_s(self) -> float:
+        return 1.0 / self.control_hz
+
+    @property
+    def substeps(self) -> int:
+        return int(round(self.physics_hz / self.control_hz))
+
+
+@dataclass
+class LimbState:
+    """Everything known about the limb after a step. J joints, M muscles, L links."""
+
+    time_s: float
+    joint_pos_rad: np.ndarray  # (J,)
+    joint_vel_rad_s: np.ndarray  # (J,)
+    activation: np.ndarray  # (M,)
+    excitation: np.ndarray  # (M,)
+    length_m: np.ndarray  # (M,) muscle-tendon length
+    velocity_m_s: np.ndarray  # (M,) muscle-tendon lengthening velocity
+    moment_arms_m: np.ndarray  # (M, J) R(q) = -dl/dq
+    fiber_length_norm: np.ndarray  # (M,)
+    fiber_velocity_norm: np.ndarray  # (M,)
+    force_n: np.ndarray  # (M,)
+    joint_torque_nm: np.ndarray  # (J,) muscle + passive joint torque applied in the last step
+    touch_n: np.ndarray  # (L,) normal contact force per link
+    path_points_m: np.ndarray  # (P, 3) world positions of the muscle path points
+    blown_up: bool = False
+    contacts: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+class Simulation:
+    """One limb in one Bullet world. Owns its Bullet client and always disconnects it.
+
+    Use as a context manager, or call close(); close() is idempotent.
+    """
+
+    def __init__(self, body: Body, config: SimConfig | None = None) -> None:
+        self.body = body
+        self.config = config or SimConfig()
+        self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
+        self._client: bullet_client.BulletClient | None = bullet_client.BulletClient(
+            connection_mode=pybullet.DIRECT
+        )
+        try:
+            self._build_world()
+        except BaseException:
+            self.close()
+            raise
+        self.state = self.reset()
+
+    # -- construction -------------------------------------------------------------------
+    @property
+    def client(self) -> bullet_client.BulletClient:
+        if self._client is None:
+            raise RuntimeError("this Simulation is closed")
+        return self._client
+
+    def _build_world(self) -> None:
+        c = self.client
+        cfg = self.config
+        c.setAdditionalSearchPath(pybullet_data.getDataPath())
+        c.setGravity(0.0, 0.0, -cfg.gravity_m_s2)
+        c.setPhysicsEngineParameter(
+            fixedTimeStep=cfg.control_dt_s, numSubSteps=cfg.substeps, deterministicOverlappingPairs=1
+        )
+        spec = self.body.spec
+        ground = cfg.ground or spec.ground
+        self.ground_id = self._load_ground(ground)
+        flags = pybullet.URDF_USE_INERTIA_FROM_FILE
+        if cfg.self_collision:
+            flags |= pybullet.URDF_USE_SELF_COLLISION | pybullet.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT
+        self.robot_id = c.loadURDF(str(spec.urdf_path), useFixedBase=spec.fixed_base, flags=flags)
+        # Place the root link's URDF frame (not its centre of mass) at the configured pose.
+        inertial_pos, inertial_orn = c.getDynamicsInfo(self.robot_id, -1)[3:5]
+        link_orn = c.getQuaternionFromEuler(spec.base_orientation_rpy_rad)
+        com_pos, com_orn = c.multiplyTransforms(spec.base_position_m, link_orn, inertial_pos, inertial_orn)
+        c.resetBasePositionAndOrientation(self.robot_id, com_pos, com_orn)
+        self._inertial_inv = c.invertTransform(inertial_pos, inertial_orn)
+        bullet_index = {c.getBodyInfo(self.robot_id)[0].decode(): -1}
+        joint_index = {}
+        for i in range(c.getNumJoints(self.robot_id)):
+            info = c.getJointInfo(self.robot_id, i)
+            joint_index[info[1].decode()] = i
+            bullet_index[info[12].decode()] = i
+        self.joint_indices = [joint_index[name] for name in self.body.joint_names]
+        self.link_bullet_index = np.array([bullet_index[name] for name in self.body.link_names])
+        self._link_slot = {int(b): k for k, b in enumerate(self.link_bullet_index)}
+        # Bullet's joint motors hold zero velocity by default: switch them off so that the
+        # muscles are the only actuators. Remove Bullet's default link damping as well; the
+        # passive joint viscosity is explicit (joint_damping_nms).
+        all_joints = list(range(c.getNumJoints(self.robot_id)))
+        c.setJointMotorControlArray(self.robot_id, all_joints, pybullet.VELOCITY_CONTROL,
+                                    forces=[0.0] * len(all_joints))
+        for i in [-1, *all_joints]:
+            c.changeDynamics(self.robot_id, i, linearDamping=0.0, angularDamping=0.0, jointDamping=0.0,
+                             maxJointVelocity=10 * BLOWUP_JOINT_SPEED_RAD_S)
+
+    def _load_ground(self, ground: str) -> int | None:
+        c = self.client
+        if ground == "plane":
+            return c.loadURDF("plane.urdf")
+        if ground == "mattress":
+            # A soft crib mattress: 1.2 x 0.8 x 0.1 m, compliant contact (infant lies on it).
+            half = [0.6, 0.4, 0.05]
+            shape = c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=half)
+            visual = c.createVisualShape(pybullet.GEOM_BOX, halfExtents=half, rgbaColor=[0.75, 0.85, 0.95, 1])
+            mattress = c.createMultiBody(0.0, shape, visual, basePosition=[0.0, 0.0, 0.05])
+            c.changeDynamics(mattress, -1, lateralFriction=0.8, contactStiffness=3.0e4, contactDamping=3.0e2)
+            return mattress
+        return None
+
+    # -- state ---------------------------------------------------------------------------
+    def reset(self, joint_pos_rad: np.ndarray | None = None,
+              joint_vel_rad_s: np.ndarray | None = None) -> LimbState:
+        """Put the limb at a posture (default: the body's initial posture) at rest, muscles off."""
+        c = self.client
+        n_joints = len(self.joint_indices)
+        q = self.body.initial_posture() if joint_pos_rad is None else np.asarray(joint_pos_rad, float)
+        qd = np.zeros(n_joints) if joint_vel_rad_s is None else np.asarray(joint_vel_rad_s, float)
+        if q.shape != (n_joints,) or qd.shape != (n_joints,):
+            raise ValueError(f"joint state must have shape ({n_joints},), got {q.shape} and {qd.shape}")
+        for k, index in enumerate(self.joint_indices):
+            c.resetJointState(self.robot_id, index, float(q[k]), float(qd[k]))
+        self.time_s = 0.0
+        zeros = np.zeros(self.params.n_muscles)
+        self.state = self._observe(zeros, zeros, np.zeros(n_joints))
+        return self.state
+
+    def step(self, excitation: np.ndarray) -> LimbState:
+        """Advance one control step with muscle excitations u (M,) in [0, 1]."""
+        c = self.client
+        s = self.state
+        activation = activation_step(excitation, s.activation, self.config.control_dt_s, self.params)
+        force = activation * self._active_unit_n + self._passive_n
+        np.maximum(force, 0.0, out=force)
+        torque = s.moment_arms_m.T @ force - self.body.spec.joint_damping_nms * s.joint_vel_rad_s
+        c.setJointMotorControlArray(self.robot_id, self.joint_indices, pybullet.TORQUE_CONTROL,
+                                    forces=torque.tolist())
+        c.stepSimulation()
+        self.time_s += self.config.control_dt_s
+        self.state = self._observe(activation, excitation, torque)
+        return self.state
+
+    def _root_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.body.spec.fixed_base:
+            return self.body.root_rotation, self.body.root_position_m
+        c = self.client
+        com_pos, com_orn = c.getBasePositionAndOrientation(self.robot_id)
+        pos, orn = c.multiplyTransforms(com_pos, com_orn, *self._inertial_inv)
+        return np.array(c.getMatrixFromQuaternion(orn)).reshape(3, 3), np.array(pos)
+
+    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> LimbState:
+        c = self.client
+        joint_states = c.getJointStates(self.robot_id, self.joint_indices)
+        q = np.array([js[0] for js in joint_states])
+        qd = np.array([js[1] for js in joint_states])
+        blown_up = not (np.all(np.isfinite(q)) and np.all(np.abs(qd) < BLOWUP_JOINT_SPEED_RAD_S))
+        if blown_up:
+            q, qd = np.nan_to_num(q), np.zeros_like(qd)
+        root_rot, root_pos = self._root_pose()
+        lengths, arms, points = self.body.paths.evaluate(q[None], root_rot, root_pos)
+        lengths, arms = lengths[0], arms[0]
+        velocity = -(arms @ qd)
+        p = self.params
+        fiber_norm = np.maximum(lengths - p.tendon_slack_length_m, 1e-4) / p.optimal_fiber_length_m
+        vel_norm = velocity / (p.max_contraction_velocity_lopt_per_s * p.optimal_fiber_length_m)
+        np.clip(vel_norm, -1.0, 1.0, out=vel_norm)
+        # Cache the force split F = a * active_unit + passive, reused by the next step's torque.
+        self._active_unit_n = p.max_isometric_force_n * active_force_length(fiber_norm) * force_velocity(vel_norm)
+        self._passive_n = p.max_isometric_force_n * (passive_force_length(fiber_norm) + FIBRE_DAMPING * vel_norm)
+        force = np.maximum(activation * self._active_unit_n + self._passive_n, 0.0)
+        touch, contacts = self._touch()
+        return LimbState(self.time_s, q, qd, activation, np.asarray(excitation, dtype=float), lengths,
+                         velocity, arms, fiber_norm, vel_norm, force, np.asarray(torque, dtype=float),
+                         touch, points[0], blown_up, contacts)
+
+    def _touch(self) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
+        """Normal contact force per link (L,), from the ground and from self-contact."""
+        touch = np.zeros(len(self.link_bullet_index))
+        points = self.client.getContactPoints(bodyA=self.robot_id)
+        if not points:
+            return touch, []
+        names = self.body.link_names
+        contacts = []
+        for point in points:
+            slot_a = self._link_slot.get(point[3])
+            force = point[9]
+            if slot_a is None:
+                continue
+            touch[slot_a] += force
+            if point[2] == self.robot_id:
+                slot_b = self._link_slot.get(point[4])
+                if slot_b is not None:
+                    touch[slot_b] += force
+                    contacts.append((names[slot_a], names[slot_b], force))
+            else:
+                contacts.append((names[slot_a], "ground", force))
+        return touch, contacts
+
+    # -- rendering -----------------------------------------------------------------------
+    def camera_image(self, width: int, height: int, view: np.ndarray, projection: np.ndarray,
+                     renderer: int | None = None) -> np.ndarray:
+        """RGB frame (height, width, 3) uint8 from the given view/projection matrices."""
+        c = self.client
+        renderer = pybullet.ER_TINY_RENDERER if renderer is None else renderer
+        _, _, rgba, _, _ = c.getCameraImage(width, height, view.ravel(order="F").tolist(),
+                                            projection.ravel(order="F").tolist(), renderer=renderer)
+        return np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)[..., :3].copy()
+
+    # -- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.disconnect()
+            finally:
+                self._client = None
+
+    @property
+    def closed(self) -> bool:
+        return self._client is None
+
+    def __enter__(self) -> Simulation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def _with_time_constants(params: MuscleParameters, config: SimConfig) -> MuscleParameters:
+    from dataclasses import replace
+
+    return replace(params, activation_time_constant_s=config.activation_time_constant_s,
+                   deactivation_time_constant_s=config.deactivation_time_constant_s)

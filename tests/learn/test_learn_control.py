@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from robot_twitch.learn import (
+    ActionMapLearner,
+    LinearPlant,
+    PostureController,
+    allocate_excitations,
+    random_policy,
+    reach_success_rate,
+)
+
+from .conftest import feed
+
+
+def test_learned_map_reaches_targets(body_and_batch) -> None:
+    body, b = body_and_batch
+    learner = ActionMapLearner()
+    feed(learner, b)
+    learned = learner.body_map()["action_map"]
+    plant = LinearPlant(body.moment_arms_m)
+    targets = np.random.default_rng(5).uniform(-0.6, 0.6, (12, 2))
+
+    def rate(policy) -> float:  # noqa: ANN001
+        return reach_success_rate(plant, policy, targets, np.random.default_rng(6))[0]
+
+    assert rate(PostureController(body.moment_arms_m)) >= 0.9
+    assert rate(PostureController(learned)) >= 0.9
+    assert rate(random_policy(6, np.random.default_rng(7))) <= 0.2
+    assert rate(PostureController(-learned)) <= 0.1  # a sign-flipped map fails
+
+
+def test_allocation_bounds_and_errors() -> None:
+    a = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    u = allocate_excitations(a, np.array([0.5, -3.0]))
+    assert np.all((u >= 0) & (u <= 1))
+    np.testing.assert_allclose(a.T @ u, [0.5, -1.0], atol=1e-2)
+    with pytest.raises(ValueError, match="disagree"):
+        allocate_excitations(a, np.zeros(3))
+    with pytest.raises(ValueError, match="non-zero"):
+        PostureController(np.zeros((4, 2)))
