@@ -27,6 +27,15 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[..., _X] * b[..., _Y] - a[..., _Y] * b[..., _X]
 
 
+def homogeneous(rot: np.ndarray, pos_m: np.ndarray) -> np.ndarray:
+    """Homogeneous transform (..., 4, 4) from rotation (..., 3, 3) and translation (..., 3)."""
+    rot, pos_m = np.asarray(rot, dtype=float), np.asarray(pos_m, dtype=float)
+    shape = np.broadcast_shapes(rot.shape[:-2], pos_m.shape[:-1])
+    out = np.zeros((*shape, 4, 4))
+    out[..., :3, :3], out[..., :3, 3], out[..., 3, 3] = rot, pos_m, 1.0
+    return out
+
+
 def _skew(axis: np.ndarray) -> np.ndarray:
     x, y, z = axis
     return np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
@@ -103,6 +112,85 @@ class Kinematics:
             for li, link in enumerate(self.link_names):
                 if joint.child in skeleton.ancestors(link):
                     self.descends[jj, li] = True
+        self._build_moving_frames()
+
+    def _build_moving_frames(self) -> None:
+        """Fold fixed joints away and order the J + 1 moving frames by tree depth.
+
+        Moving frame 0 is the root link, frame 1 + s the child link of movable joint s (in q
+        order after sorting by depth). Every link is a constant offset (4, 4) from one moving
+        frame. A joint's local transform premultiplied by its parent's fixed offset is linear in
+        (1, sin q, 1 - cos q, q): basis (J, 4, 16). Joints of one depth are one batched matmul.
+        """
+        n_links, n_mov = len(self.link_names), len(self._movable_rows)
+        link_frame = np.full(n_links, -1)
+        link_offset = np.zeros((n_links, 4, 4))
+        link_frame[self.root], link_offset[self.root] = 0, np.eye(4)
+        depth = {0: 0}
+        entries = []  # (depth, q column, parent frame, basis (4, 4, 4))
+        for k in range(len(self._c0)):
+            p, c = self._parent[k], self._child[k]
+            offset = link_offset[p]
+            if self._q_index[k] < 0:
+                local = np.eye(4)
+                local[:3, :3], local[:3, 3] = self._c0[k], self._t0[k]
+                link_frame[c], link_offset[c] = link_frame[p], offset @ local
+                continue
+            basis = np.zeros((4, 4, 4))
+            basis[0, :3, :3], basis[0, :3, 3], basis[0, 3, 3] = self._c0[k], self._t0[k], 1.0
+            basis[1, :3, :3], basis[2, :3, :3] = self._c1[k], self._c2[k]
+            basis[3, :3, 3] = self._prismatic_dir[k]
+            frame = len(depth)
+            depth[frame] = depth[int(link_frame[p])] + 1
+            entries.append((depth[frame], int(self._q_index[k]), int(link_frame[p]), offset @ basis, frame))
+            link_frame[c], link_offset[c] = frame, np.eye(4)
+        # Renumber frames so that every depth level is one contiguous block.
+        order = sorted(range(n_mov), key=lambda e: entries[e][0])
+        renum = {0: 0, **{entries[e][4]: 1 + i for i, e in enumerate(order)}}
+        self._link_frame = np.array([renum[int(f)] for f in link_frame])  # (L,)
+        self._link_offset = link_offset  # (L, 4, 4)
+        self._frame_q = np.array([entries[e][1] for e in order], dtype=int)  # (J,) q column per frame
+        self._frame_basis = np.stack([entries[e][3] for e in order]).reshape(n_mov, 4, 16) if n_mov else \
+            np.zeros((0, 4, 16))
+        self._identity_q = bool(np.array_equal(self._frame_q, np.arange(n_mov)))
+        self._levels: list[tuple[slice, int | slice | np.ndarray]] = []
+        for level in sorted({entries[e][0] for e in order}):
+            idx = [i for i, e in enumerate(order) if entries[e][0] == level]
+            parents = np.array([renum[entries[order[i]][2]] for i in idx])
+            lo, hi = idx[0], idx[-1] + 1
+            if np.all(parents == parents[0]):
+                parent_sel: int | slice | np.ndarray = slice(int(parents[0]), int(parents[0]) + 1)
+            elif np.array_equal(parents, np.arange(parents[0], parents[0] + len(parents))):
+                parent_sel = slice(int(parents[0]), int(parents[0]) + len(parents))
+            else:
+                parent_sel = parents
+            self._levels.append((slice(lo, hi), parent_sel))
+        # Per movable joint (q order): its moving frame, and its axis in that frame.
+        self._joint_frame = np.zeros(n_mov, dtype=int)
+        for i, e in enumerate(order):
+            self._joint_frame[entries[e][1]] = 1 + i
+        self._all_revolute = bool(self._movable_revolute.all())
+
+    def frames(self, q: np.ndarray, root: np.ndarray) -> np.ndarray:
+        """Homogeneous world transforms (B, J + 1, 4, 4) of the moving frames.
+
+        q: (B, J) joint positions; root: (4, 4) or (B, 4, 4) world transform of the root link.
+        """
+        batch, n_mov = q.shape[0], len(self._frame_q)
+        q_f = q if self._identity_q else q[:, self._frame_q]
+        coef = np.empty((batch, n_mov, 1, 4))
+        coef[..., 0, 0] = 1.0
+        np.sin(q_f, out=coef[..., 0, 1])
+        np.cos(q_f, out=coef[..., 0, 2])
+        np.subtract(1.0, coef[..., 0, 2], out=coef[..., 0, 2])
+        coef[..., 0, 3] = q_f
+        local = np.matmul(coef, self._frame_basis).reshape(batch, n_mov, 4, 4)
+        out = np.empty((batch, n_mov + 1, 4, 4))
+        out[:, 0] = root
+        for children, parents in self._levels:
+            child = slice(children.start + 1, children.stop + 1)
+            np.matmul(out[:, parents], local[:, children], out=out[:, child])
+        return out
 
     @property
     def n_joints(self) -> int:
@@ -115,31 +203,8 @@ class Kinematics:
 
         q: (B, J) joint positions; root_rot: (B, 3, 3) or (3, 3); root_pos_m: (B, 3) or (3,).
         """
-        batch = q.shape[0]
-        n_joints = len(self.joint_names)
-        q_mov = q[:, self._q_index[self._movable_rows]]
-        sin_q = np.sin(q_mov)[..., None, None]
-        vers_q = (1.0 - np.cos(q_mov))[..., None, None]
-        mov = self._movable_rows
-        local_rot_mov = self._c0[mov] + sin_q * self._c1[mov] + vers_q * self._c2[mov]  # (B, J, 3, 3)
-        local_pos_mov = self._t0[mov] + q_mov[..., None] * self._prismatic_dir[mov]  # (B, J, 3)
-        rots: list[np.ndarray | None] = [None] * len(self.link_names)
-        poss: list[np.ndarray | None] = [None] * len(self.link_names)
-        rots[self.root] = np.broadcast_to(root_rot, (batch, 3, 3))
-        poss[self.root] = np.broadcast_to(root_pos_m, (batch, 3))
-        slot = 0
-        for k in range(len(self._c0)):
-            parent_rot, parent_pos = rots[self._parent[k]], poss[self._parent[k]]
-            if self._q_index[k] >= 0:
-                local_rot, local_pos = local_rot_mov[:, slot], local_pos_mov[:, slot]
-                slot += 1
-                rots[self._child[k]] = parent_rot @ local_rot
-                poss[self._child[k]] = parent_pos + (parent_rot @ local_pos[..., None])[..., 0]
-            else:
-                rots[self._child[k]] = parent_rot @ self._c0[k]
-                poss[self._child[k]] = parent_pos + parent_rot @ self._t0[k]
-        assert slot == n_joints
-        return np.stack(rots, axis=1), np.stack(poss, axis=1)  # type: ignore[arg-type]
+        links = self.frames(q, homogeneous(root_rot, root_pos_m))[:, self._link_frame] @ self._link_offset
+        return links[..., :3, :3], links[..., :3, 3]
 
     def joint_twists(self, rot: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """Unit twists (B, J, 6) = (omega, v) of the movable joints in world coordinates."""
@@ -152,12 +217,44 @@ class Kinematics:
         return np.concatenate([omega, v], axis=-1)
 
 
+_SWAP = [3, 4, 5, 0, 1, 2]
+
+
 class MusclePathModel:
-    """Muscle-tendon lengths l(q) and moment arms R(q) = -dl/dq for a batch of postures."""
+    """Muscle-tendon lengths l(q) and moment arms R(q) = -dl/dq for a batch of postures.
+
+    evaluate() maps the moving frames to every vector it needs with one matmul: segment start
+    points and joint origins, segment deltas (end - start, linear in the frames) and joint axes,
+    and the path points; then one cross product gives the segments' Plücker moments and the
+    joints' linear twist parts together.
+    """
 
     def __init__(self, kinematics: Kinematics, geometry: PathGeometry) -> None:
         self.kinematics = kinematics
         self.geometry = geometry
+        kin, g = kinematics, geometry
+        n_frames, n_seg, n_mov = kin.n_joints + 1, len(g.segment_start), kin.n_joints
+        n_points = len(g.point_link)
+        local = np.concatenate([g.point_local_m.reshape(-1, 3), np.ones((n_points, 1))], axis=1)
+        point_h = (kin._link_offset[g.point_link] @ local[..., None])[..., 0]  # (P, 4) in moving frame
+        point_frame = kin._link_frame[g.point_link]
+        cols = 2 * (n_seg + n_mov) + n_points
+        weights = np.zeros((n_frames, 4, cols))
+        for k in range(n_seg):
+            a, e = g.segment_start[k], g.segment_end[k]
+            weights[point_frame[a], :, k] += point_h[a]
+            weights[point_frame[e], :, n_seg + n_mov + k] += point_h[e]
+            weights[point_frame[a], :, n_seg + n_mov + k] -= point_h[a]
+        for j in range(n_mov):
+            weights[kin._joint_frame[j], 3, n_seg + j] = 1.0
+            weights[kin._joint_frame[j], :3, 2 * n_seg + n_mov + j] = kin._axis_local[j]
+        for p in range(n_points):
+            weights[point_frame[p], :, 2 * (n_seg + n_mov) + p] = point_h[p]
+        self._weights = weights.reshape(n_frames * 4, cols)  # (4 (J + 1), V)
+        self._n_seg = n_seg
+        self._neg_segment_muscle = -np.asarray(g.segment_muscle, dtype=float)  # (M, G)
+        self._segment_muscle_t = np.ascontiguousarray(np.asarray(g.segment_muscle, dtype=float).T)  # (G, M)
+        self._crossing = np.asarray(g.segment_crossing, dtype=float)  # (G, J)
 
     def points_world(self, rot: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """World positions (B, P, 3) of all path points."""
@@ -168,16 +265,33 @@ class MusclePathModel:
         self, q: np.ndarray, root_rot: np.ndarray, root_pos_m: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lengths (B, M) [m], moment arms (B, M, J) [m or dimensionless], points (B, P, 3) [m]."""
-        g = self.geometry
-        rot, pos = self.kinematics.link_frames(q, root_rot, root_pos_m)
-        points = self.points_world(rot, pos)
-        start = points[:, g.segment_start]
-        delta = points[:, g.segment_end] - start
-        seg_len = np.sqrt(np.einsum("bgk,bgk->bg", delta, delta))
-        unit = delta / np.maximum(seg_len, 1e-12)[..., None]
-        line = np.concatenate([cross(start, unit), unit], axis=-1)  # (B, G, 6) Plücker
-        twists = self.kinematics.joint_twists(rot, pos)  # (B, J, 6)
-        rate = (line @ twists.transpose(0, 2, 1)) * g.segment_crossing  # (B, G, J) dl_g/dq_j
-        lengths = seg_len @ g.segment_muscle.T
-        moment_arms = -(g.segment_muscle @ rate)
-        return lengths, moment_arms, points
+        return self.evaluate_h(q, homogeneous(root_rot, root_pos_m))
+
+    def evaluate_h(self, q: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """evaluate() with the root pose as one homogeneous transform (4, 4) or (B, 4, 4)."""
+        kin = self.kinematics
+        batch, n_seg, n_mov = q.shape[0], self._n_seg, kin.n_joints
+        frames = kin.frames(q, root)[:, :, :3, :]  # (B, J + 1, 3, 4)
+        x = frames.transpose(0, 2, 1, 3).reshape(batch, 3, -1) @ self._weights  # (B, 3, V)
+        n_sj = n_seg + n_mov
+        base = x[:, :, :n_sj]  # segment starts, joint origins
+        delta = x[:, :, n_sj:2 * n_sj]  # segment deltas, joint axes
+        seg_delta = delta[:, :, :n_seg]
+        seg_len = np.sqrt(np.einsum("bkg,bkg->bg", seg_delta, seg_delta))  # (B, G)
+        scale = np.ones((batch, 1, n_sj))
+        np.divide(1.0, np.maximum(seg_len, 1e-12), out=scale[:, 0, :n_seg])
+        unit = delta * scale  # unit segment directions, joint axes omega
+        moment = unit[:, _Y] * base[:, _X]
+        moment -= unit[:, _X] * base[:, _Y]  # start x u for segments, origin x omega for joints
+        plucker = np.concatenate([moment, unit], axis=1)  # (B, 6, G + J)
+        if kin._all_revolute:
+            twists = plucker[:, _SWAP, n_seg:]  # (omega, origin x omega)
+        else:
+            rev = kin._movable_revolute
+            axis, lin = unit[:, :, n_seg:], moment[:, :, n_seg:]
+            twists = np.concatenate([np.where(rev, axis, 0.0), np.where(rev, lin, axis)], axis=1)
+        rate = plucker[:, :, :n_seg].transpose(0, 2, 1) @ twists  # (B, G, J) dl_g/dq_j
+        rate *= self._crossing
+        moment_arms = self._neg_segment_muscle @ rate
+        lengths = seg_len @ self._segment_muscle_t
+        return lengths, moment_arms, x[:, :, 2 * n_sj:].transpose(0, 2, 1)

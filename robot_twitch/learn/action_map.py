@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.signal import lfilter
 
 from robot_twitch.learn.base import (
     RunningMoments,
@@ -110,12 +111,10 @@ class ActionMapLearner:
         else:
             assert self._act is not None
             alpha = 1.0 if self.activation_tau_s == 0 else 1 - np.exp(-dt / self.activation_tau_s)
-            drive = np.empty_like(batch.command)
-            a = self._act
-            for t in range(len(batch)):
-                a = a + alpha * (batch.command[t] - a)
-                drive[t] = a
-            self._act = a.copy()
+            # a_t = (1 - alpha) a_{t-1} + alpha u_t, continuing from the previous batch
+            zi = (1.0 - alpha) * self._act[None, :]
+            drive, _ = lfilter([alpha], [1.0, alpha - 1.0], batch.command, axis=0, zi=zi)
+            self._act = drive[-1].copy()
         q = batch.group("joint_pos")
         qd = batch.group("joint_vel")
         qdd = batch.layout.group(batch.delta, "joint_vel") / dt

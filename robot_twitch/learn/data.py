@@ -136,7 +136,8 @@ class LinearBody:
         n_t = u.shape[0]
         r, fmax, lopt = self.moment_arms_m, self.max_force_n, self.optimal_length_m
         inv_inertia = np.linalg.inv(self.inertia_kgm2)
-        alpha = 1.0 if self.activation_tau_s <= 0 else 1.0 - np.exp(-self.dt_s / self.activation_tau_s)
+        tau_s = self.activation_tau_s
+        alpha = 1.0 if tau_s <= 0 else 1.0 - np.exp(-self.dt_s / tau_s)
         q, qd, act = np.zeros(n_j), np.zeros(n_j), np.zeros(n_m)
         frames = np.empty((n_t + 1, self.layout.size))
         frames[0] = self._frame(q, qd, act, r, lopt)

@@ -129,7 +129,9 @@ class LinearForwardModel(_ForwardBase):
         name: learner name.
     """
 
-    def __init__(self, ridge: float = 1e-6, decay: float = 1.0, name: str = "forward_linear"):
+    def __init__(
+        self, ridge: float = 1e-6, decay: float = 1.0, name: str = "forward_linear"
+    ) -> None:
         if ridge < 0:
             raise ValueError(f"ridge must be >= 0, got {ridge}")
         self.name = name

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.signal import lfilter
 
 from robot_twitch.learn.base import (
     RunningMoments,
@@ -82,12 +83,9 @@ class HebbianReflexLearner:
             dt = self.dt_s
         keep = float(np.exp(-dt / self.trace_tau_s))
         assert self._trace is not None
-        out = np.empty_like(u)
-        e = self._trace
-        for t in range(u.shape[0]):
-            e = keep * e + u[t]
-            out[t] = e
-        self._trace = e.copy()
+        # e_t = keep * e_{t-1} + u_t, continuing from the previous batch's last trace
+        out, _ = lfilter([1.0], [1.0, -keep], u, axis=0, zi=keep * self._trace[None, :])
+        self._trace = out[-1].copy()
         return out
 
     def _sensor_signal(self, batch: TransitionBatch) -> np.ndarray:

@@ -41,7 +41,10 @@ class BatchDrive:
     ) -> BatchDrive:
         """One drive per seed, each with ``np.random.default_rng(seed)``."""
         return cls(
-            [make_drive(name, muscles, control_dt_s, config, np.random.default_rng(s)) for s in seeds]
+            [
+                make_drive(name, muscles, control_dt_s, config, np.random.default_rng(s))
+                for s in seeds
+            ]
         )
 
     @property

@@ -6,9 +6,13 @@ both simulated time and energy (SCIENCE.md: "budgets must be matched, or a 'win'
 more data rather than from the twitches").  :func:`match_energy` scales a baseline's ``gain``
 so a train of the same duration has the target energy.
 
-Tolerance: the calibration train (seed ``calibration_seed``) hits the target within ``rtol``
-(default 1%).  Trains with other seeds differ only by sampling noise; for trains of a minute or
-more with a few muscles or more, the tests check they stay within 5% of the target.
+Tolerance: the calibration train(s) hit the target within ``rtol`` (default 1%); the mean
+energy over ``calibration_seeds`` is what is matched.  For an exact per-seed budget, calibrate
+with the seed of the run (``calibration_seeds=seed``).  A config calibrated on one seed and used
+with others differs only by sampling noise: for the white-noise, OU and sine baselines over
+>= 2 minutes with ~20 muscles, within ``ENERGY_MATCH_RTOL`` = 5% (seed-to-seed sd < 1%).  The
+awake drive varies much more from seed to seed (its few slow synergies: sd ~9% at 120 s, ~3.5%
+at 600 s), so calibrate it per seed.
 """
 
 from __future__ import annotations
@@ -43,13 +47,16 @@ def _energy_at_gain(
     duration_s: float,
     muscles: Sequence[MuscleLike],
     control_dt_s: float,
-    seed: int,
+    seeds: Sequence[int],
 ) -> float:
     cfg = dataclasses.replace(config, gain=gain)
-    drive = make_drive(
-        drive_name_for_config(cfg), muscles, control_dt_s, cfg, np.random.default_rng(seed)
-    )
-    return generate(drive, duration_s).energy()
+    name = drive_name_for_config(cfg)
+    energies = [
+        generate(make_drive(name, muscles, control_dt_s, cfg, np.random.default_rng(s)),
+                 duration_s).energy()
+        for s in seeds
+    ]
+    return float(np.mean(energies))
 
 
 def match_energy(
@@ -59,7 +66,7 @@ def match_energy(
     muscles: Sequence[MuscleLike],
     control_dt_s: float = 0.01,
     *,
-    calibration_seed: int = 0,
+    calibration_seeds: int | Sequence[int] = 0,
     rtol: float = 0.01,
     max_iter: int = 40,
 ) -> Any:
@@ -71,7 +78,7 @@ def match_energy(
         duration_s: train length [s] (match the twitch condition's simulated time).
         muscles: the body's muscles.
         control_dt_s: control step [s].
-        calibration_seed: seed of the calibration train.
+        calibration_seeds: seed(s) of the calibration train(s); their mean energy is matched.
         rtol: relative tolerance on the calibration train.
         max_iter: iteration limit.
 
@@ -87,10 +94,12 @@ def match_energy(
     check_range("match_energy", "duration_s", duration_s, 0.0, lo_open=True)
     check_range("match_energy", "rtol", rtol, 0.0, 1.0, lo_open=True)
 
+    seeds = [calibration_seeds] if isinstance(calibration_seeds, int) else list(calibration_seeds)
+    if not seeds:
+        raise ValueError("calibration_seeds is empty: expected at least one seed")
+
     def energy(g: float) -> float:
-        return _energy_at_gain(
-            baseline_config, g, duration_s, muscles, control_dt_s, calibration_seed
-        )
+        return _energy_at_gain(baseline_config, g, duration_s, muscles, control_dt_s, seeds)
 
     e1 = energy(1.0)
     if e1 <= 0.0:

@@ -130,11 +130,12 @@ def twitch_onsets_s(events: Sequence[TwitchEvent]) -> np.ndarray:
     return np.sort(np.array([k[1] for k in keys], dtype=float))
 
 
-def burst_stats(events: Sequence[TwitchEvent], gap_s: float = 1.0) -> BurstStats:
+def burst_stats(events: Sequence[TwitchEvent], gap_s: float = 0.9) -> BurstStats:
     """Split twitches into bursts wherever successive onsets are more than ``gap_s`` apart.
 
     With the default twitch config the generator's minimum inter-burst interval (1 s) exceeds
-    its longest within-burst interval (0.8 s), so ``gap_s = 1.0`` recovers the true bursts.
+    its longest within-burst interval (0.8 s); onsets are quantised to the control step, so
+    ``gap_s = 0.9`` recovers the generator's bursts exactly (``TwitchEvent.burst_index``).
     """
     onsets = twitch_onsets_s(events)
     if onsets.size == 0:

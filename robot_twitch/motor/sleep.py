@@ -107,7 +107,10 @@ class SleepConfig:
             object.__setattr__(self, name, _frozen_map(value))
 
     def transition_matrix(self) -> np.ndarray:
-        """(3, 3) probabilities P[i, j] of bout state i -> next state j (codes wake, quiet, active)."""
+        """(3, 3) probabilities P[i, j] that a bout in state i is followed by state j.
+
+        Rows and columns are state codes (0 wake, 1 quiet, 2 active).
+        """
         p = np.zeros((3, 3))
         p[WAKE_CODE, ACTIVE_CODE] = self.p_wake_to_active
         p[WAKE_CODE, QUIET_CODE] = 1.0 - self.p_wake_to_active

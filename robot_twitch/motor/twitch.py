@@ -23,7 +23,7 @@ What is modelled (facts from SCIENCE.md, "The phenomenon"):
   Marques, Imtiaz, Iida & Pfeifer 2013, Biol Cybern).
 * **Pulse.** Amplitude ~0.8, lognormal duration with median 80 ms clipped to [30, 300] ms.
   A twitch must survive the muscle's activation low-pass (about 10 ms activation / 40 ms
-  deactivation): a 30 ms pulse reaches ~95% of its amplitude in activation, and it must still
+  deactivation): a 30 ms rectangular pulse reaches ~95% of its amplitude, and it must still
   move the limb.  Short twitches can be too weak to move a limb (Schumacher et al. 2023,
   DEP-RL), so amplitude, duration and shape are config fields to be tuned and swept.
   Human-infant twitch durations and rates are not published: these are parameters.

@@ -10,6 +10,7 @@ from robot_twitch.evaluate import BodyTruth
 from robot_twitch.learn.base import TransitionBatch
 from robot_twitch.learn.data import LinearBody, synthetic_twitch_batch
 
+BodyBatch = tuple[LinearBody, TransitionBatch]
 N_STEPS = 4000
 CHUNK = 500
 

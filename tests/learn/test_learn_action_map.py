@@ -3,17 +3,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robot_twitch.evaluate import score_action_map
+from robot_twitch.evaluate import BodyTruth, score_action_map
 from robot_twitch.learn import ActionMapLearner
 
-from .conftest import assert_state_equal, feed
+from .conftest import BodyBatch, assert_state_equal, feed
 
 
 @pytest.mark.parametrize(
     "kwargs",
     [{}, {"method": "dynamic"}, {"method": "dynamic", "drive": "command"}],
 )
-def test_recovers_moment_arms(body_and_batch, truth, kwargs) -> None:
+def test_recovers_moment_arms(
+    body_and_batch: BodyBatch, truth: BodyTruth, kwargs: dict[str, str]
+) -> None:
     _, b = body_and_batch
     lr = ActionMapLearner(**kwargs)
     feed(lr, b)
@@ -29,7 +31,7 @@ def test_recovers_moment_arms(body_and_batch, truth, kwargs) -> None:
                                r / np.abs(r).max(1, keepdims=True), atol=0.02)
 
 
-def test_round_trip(body_and_batch) -> None:
+def test_round_trip(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
     a = ActionMapLearner(method="dynamic", drive="command")
     feed(a, b.slice(0, 1000))

@@ -13,10 +13,10 @@ from robot_twitch.learn import (
 )
 from robot_twitch.learn.base import Learner
 
-from .conftest import assert_state_equal, feed
+from .conftest import BodyBatch, assert_state_equal, feed
 
 
-def test_batch_validation(body_and_batch) -> None:
+def test_batch_validation(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
     with pytest.raises(ValueError, match="command"):
         TransitionBatch(b.command[:, :3], b.sensors, b.next_sensors, b.layout)
@@ -48,7 +48,7 @@ def test_running_moments_match_numpy(decay: float) -> None:
         rm.update(z[:, :3])
 
 
-def test_group_fans_out_and_round_trips(body_and_batch) -> None:
+def test_group_fans_out_and_round_trips(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
     group = LearnerGroup([HebbianReflexLearner(), ActionMapLearner()])
     assert all(isinstance(lr, Learner) for lr in group)

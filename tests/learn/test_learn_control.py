@@ -11,11 +11,12 @@ from robot_twitch.learn import (
     random_policy,
     reach_success_rate,
 )
+from robot_twitch.learn.control import Policy
 
-from .conftest import feed
+from .conftest import BodyBatch, feed
 
 
-def test_learned_map_reaches_targets(body_and_batch) -> None:
+def test_learned_map_reaches_targets(body_and_batch: BodyBatch) -> None:
     body, b = body_and_batch
     learner = ActionMapLearner()
     feed(learner, b)
@@ -23,7 +24,7 @@ def test_learned_map_reaches_targets(body_and_batch) -> None:
     plant = LinearPlant(body.moment_arms_m)
     targets = np.random.default_rng(5).uniform(-0.6, 0.6, (12, 2))
 
-    def rate(policy) -> float:  # noqa: ANN001
+    def rate(policy: Policy) -> float:
         return reach_success_rate(plant, policy, targets, np.random.default_rng(6))[0]
 
     assert rate(PostureController(body.moment_arms_m)) >= 0.9

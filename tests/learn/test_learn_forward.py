@@ -3,14 +3,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from robot_twitch.learn.base import TransitionBatch
 from robot_twitch.learn.forward import ForwardModel, LinearForwardModel, delta_scores
 
-from .conftest import assert_state_equal, feed
+from .conftest import BodyBatch, assert_state_equal, feed
 
 SMALL = {"hidden": (32, 32), "updates_per_batch": 40, "batch_size": 128}
 
 
-def test_mlp_learns_and_is_deterministic(body_and_batch, heldout) -> None:
+def test_mlp_learns_and_is_deterministic(
+    body_and_batch: BodyBatch, heldout: TransitionBatch
+) -> None:
     _, b = body_and_batch
     a = ForwardModel(seed=3, **SMALL)
     c = ForwardModel(seed=3, **SMALL)
@@ -28,7 +31,7 @@ def test_mlp_learns_and_is_deterministic(body_and_batch, heldout) -> None:
                               a0.predict_delta(b.sensors[:5], b.command[:5]))
 
 
-def test_mlp_round_trip_continues_identically(body_and_batch) -> None:
+def test_mlp_round_trip_continues_identically(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
     a = ForwardModel(seed=0, buffer_size=700, **SMALL)
     feed(a, b.slice(0, 1000))
@@ -40,7 +43,7 @@ def test_mlp_round_trip_continues_identically(body_and_batch) -> None:
     assert_state_equal(c.state_dict(), a.state_dict())
 
 
-def test_linear_baseline(body_and_batch, heldout) -> None:
+def test_linear_baseline(body_and_batch: BodyBatch, heldout: TransitionBatch) -> None:
     _, b = body_and_batch
     lin = LinearForwardModel()
     feed(lin, b)
@@ -51,7 +54,7 @@ def test_linear_baseline(body_and_batch, heldout) -> None:
                                   lin.predict(b.sensors[:3], b.command[:3]))
 
 
-def test_scores_and_bad_input(body_and_batch) -> None:
+def test_scores_and_bad_input(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
     d = b.delta
     r2, nrmse = delta_scores(d, d)

@@ -3,13 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robot_twitch.evaluate import score_reflex
+from robot_twitch.evaluate import BodyTruth, score_reflex
 from robot_twitch.learn import HebbianReflexLearner
 
-from .conftest import assert_state_equal, feed
+from .conftest import BodyBatch, assert_state_equal, feed
 
 
-def test_reflex_reproduces_textbook_pattern(body_and_batch, truth) -> None:
+def test_reflex_reproduces_textbook_pattern(body_and_batch: BodyBatch, truth: BodyTruth) -> None:
     _, b = body_and_batch
     heb = HebbianReflexLearner()
     feed(heb, b)
@@ -24,10 +24,11 @@ def test_reflex_reproduces_textbook_pattern(body_and_batch, truth) -> None:
     assert scores["reflex.pattern_accuracy"] == 1.0
     assert scores["reflex.reciprocal_inhibition"] == 1.0
     # spindle velocity carries the same pattern
-    assert score_reflex(maps["reflex_spindle_velocity"], t, truth)["reflex.stretch"] == 1.0
+    velocity = score_reflex(maps["reflex_spindle_velocity"], t, truth)
+    assert velocity["reflex.stretch"] == 1.0
 
 
-def test_round_trip_continues_identically(body_and_batch) -> None:
+def test_round_trip_continues_identically(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
     a = HebbianReflexLearner(decay=0.999)
     feed(a, b.slice(0, 1500))

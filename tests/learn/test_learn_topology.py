@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from robot_twitch.evaluate import BodyTruth, score_topology
@@ -15,11 +17,11 @@ def test_chow_liu_recovers_gaussian_chain() -> None:
     n, order = 6, np.array([3, 0, 5, 1, 4, 2])  # a chain in a scrambled order
     x = np.zeros((5000, n))
     x[:, order[0]] = rng.standard_normal(5000)
-    for a, b in zip(order[:-1], order[1:], strict=True):
+    for a, b in pairwise(order):
         x[:, b] = 0.8 * x[:, a] + 0.6 * rng.standard_normal(5000)
     adj = chow_liu_tree(gaussian_mutual_information(np.corrcoef(x.T)))
     expected = np.zeros((n, n), dtype=bool)
-    for a, b in zip(order[:-1], order[1:], strict=True):
+    for a, b in pairwise(order):
         expected[a, b] = expected[b, a] = True
     np.testing.assert_array_equal(adj, expected)
 

@@ -1,0 +1,147 @@
+"""The `robot-twitch` command: run | sweep | report | video | bodies | envs.
+
+Exit codes: 0 done; 2 bad input (one line on stderr, no traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from robot_twitch.errors import RobotTwitchError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from robot_twitch.config import load_config
+    from robot_twitch.experiment import RunInterrupted, run_experiment
+
+    if args.resume is not None:
+        if args.config is not None or args.set:
+            raise RobotTwitchError("--resume takes the run directory alone (its config.yaml is used as saved)")
+        result = None
+        try:
+            result = run_experiment(None, resume=Path(args.resume), progress_bar=not args.quiet)  # type: ignore[arg-type]
+        except RunInterrupted as exc:
+            print(f"robot-twitch: {exc}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    else:
+        if args.config is None:
+            raise RobotTwitchError("robot-twitch run: give a CONFIG (a path or a built-in name) or --resume RUN_DIR")
+        config = load_config(args.config, args.set)
+        try:
+            result = run_experiment(config, out=Path(args.out), progress_bar=not args.quiet)
+        except RunInterrupted as exc:
+            print(f"robot-twitch: {exc}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    metrics = result.summary["metrics"]
+    shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k.split(".")[0] in
+                      ("schema", "reflex", "forward", "topology", "reach") and not k.endswith("rank_corr"))
+    budget = result.summary["budget"]
+    print(f"{budget['twitches']} twitches in {budget['simulated_s']:.0f} simulated s ({budget['wall_s']:.1f} s wall): "
+          f"{shown}")
+    print(result.run_dir)
+    return EXIT_OK
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from robot_twitch.sweep import run_sweep
+
+    result = run_sweep(args.config, grid=args.grid, seeds=args.seeds, overrides=args.set, out=Path(args.out),
+                       backend=args.backend, workers=args.workers, address=args.address)
+    print(result)
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from robot_twitch.report import write_report
+
+    print(write_report(Path(args.run_dir)))
+    return EXIT_OK
+
+
+def _cmd_bodies(args: argparse.Namespace) -> int:
+    from robot_twitch.body.spec import builtin_bodies, load_body
+
+    for name in builtin_bodies():
+        body = load_body(name)
+        print(f"{name}: {len(body.joint_names)} joints ({', '.join(body.joint_names)}); "
+              f"{len(body.muscle_names)} muscles; regions {', '.join(body.regions)}")
+        for muscle in body.muscles:
+            print(f"    {muscle.name:<24} region {muscle.region:<9} F_max {muscle.max_isometric_force_n:g} N")
+    return EXIT_OK
+
+
+def _cmd_envs(args: argparse.Namespace) -> int:
+    from robot_twitch.envs import ENV_REGISTRY
+
+    for env_id, (entry, kwargs, steps) in ENV_REGISTRY.items():
+        print(f"{env_id:<28} {entry}  max_episode_steps={steps}")
+    return EXIT_OK
+
+
+def _cmd_video(args: argparse.Namespace) -> int:
+    from robot_twitch.video_cli import make_video_from_config
+
+    print(make_video_from_config(args.config, Path(args.output), seconds=args.seconds, size=args.size,
+                                 fps=args.fps, overrides=args.set))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="robot-twitch", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run an experiment config")
+    run.add_argument("config", nargs="?", help="configs/NAME.yaml, or a built-in config name")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    run.add_argument("--out", default="runs", help="parent folder of run directories (default: runs)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    sweep = sub.add_parser("sweep", help="run a grid of conditions x seeds and aggregate")
+    sweep.add_argument("config")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2", help="a swept key")
+    sweep.add_argument("--seeds", type=int, default=3, help="seeds per condition (0..N-1 added to config seed)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    sweep.add_argument("--out", default="runs")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    sweep.add_argument("--workers", type=int, default=2)
+    sweep.add_argument("--address", default=None, help="Ray cluster address (ray backend)")
+    sweep.set_defaults(func=_cmd_sweep)
+
+    report = sub.add_parser("report", help="regenerate plots and an HTML report for a run or sweep")
+    report.add_argument("run_dir")
+    report.set_defaults(func=_cmd_report)
+
+    video = sub.add_parser("video", help="render a demo video of a config")
+    video.add_argument("config")
+    video.add_argument("-o", "--output", default="demo.mp4")
+    video.add_argument("--seconds", type=float, default=None)
+    video.add_argument("--size", default=None, metavar="WxH")
+    video.add_argument("--fps", type=int, default=None)
+    video.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    video.set_defaults(func=_cmd_video)
+
+    sub.add_parser("bodies", help="list the built-in bodies").set_defaults(func=_cmd_bodies)
+    sub.add_parser("envs", help="list the gymnasium ids").set_defaults(func=_cmd_envs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RobotTwitchError as exc:
+        print(f"robot-twitch: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("robot-twitch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

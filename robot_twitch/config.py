@@ -1,0 +1,284 @@
+"""The typed experiment config: YAML + --set overrides -> one frozen, validated object.
+
+One dataclass per section, a docstring per field (CleanRL's convention). Every run writes the
+fully resolved config next to its results, so `robot-twitch run RUN_DIR/config.yaml` repeats it.
+docs/config.md is the reference of every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from robot_twitch.errors import ConfigError
+from robot_twitch.motor import AwakeConfig, OUConfig, SineConfig, TwitchConfig, WhiteNoiseConfig
+from robot_twitch.typed import build, to_plain
+
+LEARNER_NAMES = ("hebbian", "action_map", "forward", "forward_linear", "topology")
+DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake"]
+
+
+@dataclass(frozen=True)
+class SimSection:
+    """Physics settings (robot_twitch.sim.SimConfig)."""
+
+    physics_hz: float = 1000.0
+    """Bullet integration rate [Hz]."""
+    control_hz: float = 100.0
+    """Muscle and drive update rate [Hz]; must divide physics_hz."""
+    gravity_m_s2: float = 9.81
+    """Gravity along -z [m/s^2]; 0 turns it off (experiment 4)."""
+    ground: Literal["body", "none", "plane", "mattress"] = "body"
+    """Surface under the limb: the body file's choice, or an override (experiment 4)."""
+    activation_time_constant_s: float = 0.010
+    """Muscle activation time constant [s]."""
+    deactivation_time_constant_s: float = 0.040
+    """Muscle deactivation time constant [s]."""
+
+
+@dataclass(frozen=True)
+class SensorSection:
+    """Sensor noise and delay per group (robot_twitch.sensors.SensorConfig)."""
+
+    noise_std: dict[str, float] = field(default_factory=dict)
+    """Gaussian noise std per sensor group, in the group's units."""
+    delay_steps: dict[str, int] = field(default_factory=dict)
+    """Delay per sensor group [control steps]."""
+
+
+@dataclass(frozen=True)
+class DriveSection:
+    """The motor drive: the twitch generator or a babbling baseline."""
+
+    kind: DriveKind = "twitch"
+    """Which drive runs: twitch, white_noise, ou, sine or awake."""
+    match_energy: bool = False
+    """Scale a baseline so its actuation energy equals the twitch condition's (same seed, duration)."""
+    twitch: TwitchConfig = field(default_factory=TwitchConfig)
+    """Sleep-twitch generator settings (docs/motor.md)."""
+    white_noise: WhiteNoiseConfig = field(default_factory=WhiteNoiseConfig)
+    """White-noise babbling settings."""
+    ou: OUConfig = field(default_factory=OUConfig)
+    """Ornstein-Uhlenbeck babbling settings."""
+    sine: SineConfig = field(default_factory=SineConfig)
+    """Sine babbling settings."""
+    awake: AwakeConfig = field(default_factory=AwakeConfig)
+    """Awake-style continuous co-activated movement."""
+
+    def selected(self) -> Any:
+        return getattr(self, self.kind)
+
+
+@dataclass(frozen=True)
+class LearnerSection:
+    """Which learners watch the run, with their constructor parameters."""
+
+    names: tuple[str, ...] = ("hebbian", "action_map", "forward", "topology")
+    """Learners to run: hebbian, action_map, forward, forward_linear, topology."""
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-learner keyword arguments, e.g. {forward: {hidden: [32, 32]}}."""
+    batch_steps: int = 100
+    """Control steps per batch handed to the learners."""
+
+    def __post_init__(self) -> None:
+        for name in (*self.names, *self.params):
+            if name not in LEARNER_NAMES:
+                raise ConfigError(None, "learners.names", f"{name!r} is not a learner; expected {LEARNER_NAMES}")
+        if self.batch_steps < 1:
+            raise ConfigError(None, "learners.batch_steps", f"{self.batch_steps!r} must be >= 1")
+
+
+@dataclass(frozen=True)
+class EvaluationSection:
+    """When and how the learned maps are scored against the simulator's truth."""
+
+    every_s: float = 10.0
+    """Scoring interval [simulated s]; one row of metrics.csv each time."""
+    heldout_fraction: float = 0.1
+    """Fraction of batches withheld from the learners to score the forward model."""
+    reach_trials: int = 10
+    """Target postures for the downstream reaching check at the end (0 disables it)."""
+    reach_steps: int = 150
+    """Control steps allowed per reaching trial."""
+
+    def __post_init__(self) -> None:
+        if not self.every_s > 0:
+            raise ConfigError(None, "evaluation.every_s", f"{self.every_s!r} must be positive")
+        if not 0.0 <= self.heldout_fraction < 1.0:
+            raise ConfigError(None, "evaluation.heldout_fraction", f"{self.heldout_fraction!r} must be in [0, 1)")
+        if self.reach_trials < 0 or self.reach_steps < 1:
+            raise ConfigError(None, "evaluation.reach_trials", "reach_trials must be >= 0, reach_steps >= 1")
+
+
+@dataclass(frozen=True)
+class BodyChange:
+    """A change of the body at a simulated time (experiment 6). The truth follows it."""
+
+    at_s: float
+    """When the change happens [simulated s]."""
+    kind: Literal["lose_muscle", "weaken_muscle", "move_attachment"]
+    """lose_muscle: the muscle produces no force; weaken_muscle: scale its force by `factor`;
+    move_attachment: shift one path point of the muscle by `offset_m` in its link frame."""
+    muscle: str
+    """Name of the muscle changed."""
+    factor: float = 0.5
+    """Force scale for weaken_muscle."""
+    point: int = -1
+    """Path point index for move_attachment (-1: the insertion)."""
+    offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Shift of the path point in its link frame [m] for move_attachment."""
+
+
+@dataclass(frozen=True)
+class VideoSection:
+    """A video of the run, recorded while it runs."""
+
+    enabled: bool = False
+    """Record a video into the run directory."""
+    seconds: float = 10.0
+    """Length of the recorded stretch [simulated s], from the start."""
+    width: int = 640
+    """Frame width [px]."""
+    height: int = 480
+    """Frame height [px]."""
+    fps: int = 30
+    """Frames per second of the video (and of simulated time)."""
+    format: Literal["mp4", "gif"] = "mp4"
+    """Container: mp4 (libx264) or gif."""
+
+
+@dataclass(frozen=True)
+class OutputSection:
+    """What a run writes besides metrics.csv, summary.json and config.yaml."""
+
+    plots: bool = True
+    """Write plots/ (maps beside the truth, learning curves, twitch raster)."""
+    checkpoint_every_s: float = 10.0
+    """Checkpoint interval [simulated s]; an interrupted run resumes from the last one."""
+    video: VideoSection = field(default_factory=VideoSection)
+    """Optional video of the run."""
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole experiment: body, physics, drive, learners, duration, evaluation, outputs."""
+
+    name: str = "experiment"
+    """Name used for the run directory."""
+    description: str = ""
+    """What the experiment tests (free text)."""
+    seed: int = 0
+    """Seed of every random generator in the run."""
+    body: str = "planar_arm"
+    """A built-in body name or a path to a body YAML (relative to the config file)."""
+    duration_s: float = 60.0
+    """Simulated time [s]."""
+    sim: SimSection = field(default_factory=SimSection)
+    """Physics settings."""
+    sensors: SensorSection = field(default_factory=SensorSection)
+    """Sensor noise and delays."""
+    drive: DriveSection = field(default_factory=DriveSection)
+    """The motor drive."""
+    learners: LearnerSection = field(default_factory=LearnerSection)
+    """Learners watching the run."""
+    evaluation: EvaluationSection = field(default_factory=EvaluationSection)
+    """Scoring schedule."""
+    body_changes: tuple[BodyChange, ...] = ()
+    """Changes of the body during the run (experiment 6)."""
+    outputs: OutputSection = field(default_factory=OutputSection)
+    """What the run writes."""
+
+    def __post_init__(self) -> None:
+        if not self.duration_s > 0:
+            raise ConfigError(None, "duration_s", f"{self.duration_s!r} must be positive")
+        for k, change in enumerate(self.body_changes):
+            if not 0 <= change.at_s <= self.duration_s:
+                raise ConfigError(None, f"body_changes[{k}].at_s",
+                                  f"{change.at_s!r} must be within the run (0..{self.duration_s})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_plain(self)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'a.b=value' -> ('a.b', YAML-parsed value)."""
+    if "=" not in text:
+        raise ConfigError(None, "--set", f"{text!r} is invalid: expected KEY=VALUE, e.g. duration_s=30")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(None, "--set", f"{text!r} has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_override(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set a dotted key in nested dicts, creating sections as needed."""
+    node = data
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(None, key, f"{part!r} is not a section that can hold {parts[-1]!r}")
+        node = child
+    node[parts[-1]] = value
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ExperimentConfig:
+    """Read a YAML config, apply KEY=VALUE overrides, validate. Raises ConfigError."""
+    from robot_twitch.body.spec import builtin_bodies
+
+    path = Path(path)
+    if not path.is_file():
+        named = builtin_configs().get(str(path).removesuffix(".yaml"))
+        if named is None:
+            raise ConfigError(path, None, f"config file not found (built-in configs: {sorted(builtin_configs())})")
+        path = named
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError(path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, None, "expected a mapping of config sections")
+    for text in overrides:
+        key, value = parse_override(text)
+        apply_override(data, key, value)
+    config = build(ExperimentConfig, data, path)
+    body = config.body
+    if body not in builtin_bodies():
+        candidate = Path(body)
+        if not candidate.is_absolute():
+            relative = (path.parent / candidate).resolve()
+            candidate = relative if relative.exists() or not candidate.exists() else candidate.resolve()
+        if not candidate.is_file():
+            import difflib
+
+            hint = difflib.get_close_matches(body, list(builtin_bodies()), n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ConfigError(path, "body", f"{body!r} is neither a built-in body {sorted(builtin_bodies())} "
+                                            f"nor an existing body file{extra}")
+        config = replace(config, body=str(candidate))
+    return config
+
+
+def builtin_configs() -> dict[str, Path]:
+    """Shipped experiment configs by name (configs/NAME.yaml)."""
+    here = Path(__file__).resolve().parent
+    for root in (here / "configs", here.parent / "configs"):
+        if root.is_dir():
+            return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+    return {}
+
+
+def dump_config(config: ExperimentConfig, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -1,0 +1,425 @@
+"""run(config) -> a run directory with every artifact.
+
+One run, following the data: the drive gives excitations u(t); the Simulation turns them into
+motion; the SensorModel reads the consequences; every learner observes batches of
+(u, sensors before, sensors after); at every scoring interval the learned maps are scored
+against the truth (moment arms R(q) averaged over the postures visited since the last body
+change, the URDF tree). Held-out batches, never shown to the learners, score the forward model.
+
+Checkpoints are taken at fixed simulated times. At each checkpoint the Bullet world is rebuilt
+from the saved joint state, in every run, so a run resumed from a checkpoint continues exactly
+as the uninterrupted run does (Bullet keeps solver caches that a saved state cannot carry).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import json
+import pickle
+import types
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robot_twitch.body.kinematics import MusclePathModel
+from robot_twitch.body.spec import Body, load_body
+from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_config
+from robot_twitch.errors import ConfigError
+from robot_twitch.evaluate import BodyTruth, score_all
+from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
+from robot_twitch.motor import generate, make_drive, match_energy, save_events
+from robot_twitch.sensors import SensorConfig, SensorModel
+from robot_twitch.sensors_layout import SensorLayout
+from robot_twitch.sim import SimConfig, Simulation
+
+# Drive configs hold read-only mappings; let checkpoints pickle them as plain dicts.
+def _mappingproxy(data: dict) -> types.MappingProxyType:
+    return types.MappingProxyType(data)
+
+
+copyreg.pickle(types.MappingProxyType, lambda m: (_mappingproxy, (dict(m),)))
+
+CHECKPOINT_FILE = "checkpoint.pkl"
+STATUS_FILE = "status.json"
+INCOMPLETE_SUFFIX = ".incomplete"
+HELDOUT_BATCHES_KEPT = 20
+
+
+class RunInterrupted(Exception):
+    """Raised when SIGINT/SIGTERM stopped a run; the run directory holds a checkpoint."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(f"interrupted; resume with: robot-twitch run --resume {run_dir}")
+        self.run_dir = run_dir
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    summary: dict[str, Any]
+
+
+def sim_config_of(config: ExperimentConfig) -> SimConfig:
+    s = config.sim
+    return SimConfig(physics_hz=s.physics_hz, control_hz=s.control_hz, gravity_m_s2=s.gravity_m_s2,
+                     activation_time_constant_s=s.activation_time_constant_s,
+                     deactivation_time_constant_s=s.deactivation_time_constant_s,
+                     ground=None if s.ground == "body" else s.ground)
+
+
+def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
+    """The learners named in the config, with their parameters."""
+    from robot_twitch.learn import ActionMapLearner, HebbianReflexLearner, TopologyLearner
+    from robot_twitch.learn.forward import ForwardModel, LinearForwardModel
+
+    learners = []
+    for name in config.learners.names:
+        params = dict(config.learners.params.get(name, {}))
+        if "hidden" in params:
+            params["hidden"] = tuple(params["hidden"])
+        if "som_grid" in params:
+            params["som_grid"] = tuple(params["som_grid"])
+        factories = {
+            "hebbian": lambda p: HebbianReflexLearner(dt_s=dt_s, **p),
+            "action_map": lambda p: ActionMapLearner(dt_s=dt_s, **p),
+            "forward": lambda p: ForwardModel(**{"seed": config.seed, **p}),
+            "forward_linear": lambda p: LinearForwardModel(**p),
+            "topology": lambda p: TopologyLearner(**{"seed": config.seed, **p}),
+        }
+        try:
+            learners.append(factories[name](params))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(None, f"learners.params.{name}", str(exc)) from None
+    return LearnerGroup(learners)
+
+
+def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray) -> Body:
+    """A new Body with the change applied (force_scale (M,) is updated in place)."""
+    if change.muscle not in body.muscle_names:
+        raise ConfigError(None, "body_changes.muscle",
+                          f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
+    m = body.muscle_names.index(change.muscle)
+    if change.kind == "lose_muscle":
+        force_scale[m] = 0.0
+        return body
+    if change.kind == "weaken_muscle":
+        force_scale[m] *= change.factor
+        return body
+    geometry = body.paths.geometry
+    points = np.flatnonzero(np.isin(np.arange(len(geometry.point_link)),
+                                    np.unique(np.concatenate([geometry.segment_start[geometry.segment_muscle[m] > 0],
+                                                              geometry.segment_end[geometry.segment_muscle[m] > 0]]))))
+    local = geometry.point_local_m.copy()
+    local[points[change.point]] += np.asarray(change.offset_m)
+    new_geometry = replace(geometry, point_local_m=local)
+    return replace(body, paths=MusclePathModel(body.kinematics, new_geometry))
+
+
+def body_truth(body: Body, moment_arms_mean: np.ndarray, force_scale: np.ndarray) -> BodyTruth:
+    """Truth for scoring: mean R over visited postures, zero rows for lost muscles."""
+    return BodyTruth(body.muscle_names, body.joint_names, moment_arms_mean * (force_scale > 0)[:, None],
+                     joint_edges=body.joint_edges(), link_edges=body.skeleton.link_edges())
+
+
+@dataclass
+class _Progress:
+    """Everything that a checkpoint saves, except the Bullet world and the learners' objects."""
+
+    step: int = 0
+    batch_index: int = 0
+    next_score_s: float = 0.0
+    next_checkpoint_s: float = 0.0
+    changes_applied: int = 0
+    energy: float = 0.0
+    moment_arm_sum: np.ndarray | None = None
+    moment_arm_count: int = 0
+    heldout: deque = field(default_factory=lambda: deque(maxlen=HELDOUT_BATCHES_KEPT))
+    metrics_rows: list[dict[str, float]] = field(default_factory=list)
+    force_scale: np.ndarray | None = None
+    wall_s: float = 0.0
+
+
+class ExperimentRun:
+    """One experiment in one process: owns its Simulation, drive, sensors and learners."""
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.config = config
+        self.base_body = load_body(config.body)
+        self.body = self.base_body
+        self.sim_config = sim_config_of(config)
+        dt = self.sim_config.control_dt_s
+        seeds = np.random.SeedSequence(config.seed).spawn(4)
+        self.drive_rng = np.random.default_rng(seeds[0])
+        self.sensor_rng = np.random.default_rng(seeds[1])
+        self.heldout_rng = np.random.default_rng(seeds[2])
+        self.reach_rng = np.random.default_rng(seeds[3])
+        self.drive = self._make_drive(dt)
+        self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
+        sensor_cfg = SensorConfig(dict(config.sensors.noise_std), dict(config.sensors.delay_steps))
+        self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_cfg)
+        self.learners = make_learners(config, dt)
+        self.progress = _Progress(force_scale=np.ones(len(self.body.muscle_names)),
+                                  next_score_s=config.evaluation.every_s,
+                                  next_checkpoint_s=config.outputs.checkpoint_every_s)
+        self.sim = Simulation(self.body, self.sim_config)
+        self.frame = self.layout.flatten(self.sensors_reset())
+        self._stop_requested = False
+
+    # -- setup -------------------------------------------------------------------------
+    def _make_drive(self, dt: float):
+        cfg = self.config
+        muscles = self.base_body.muscles
+        drive_cfg = cfg.drive.selected()
+        if cfg.drive.kind != "twitch" and cfg.drive.match_energy:
+            reference = make_drive("twitch", muscles, dt, cfg.drive.twitch,
+                                   np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(1)[0]))
+            target = generate(reference, cfg.duration_s).energy()
+            drive_cfg = match_energy(drive_cfg, target, cfg.duration_s, muscles, dt, calibration_seeds=cfg.seed)
+        return make_drive(cfg.drive.kind, muscles, dt, drive_cfg, self.drive_rng)
+
+    def sensors_reset(self) -> dict[str, np.ndarray]:
+        self.sensors.reset(self.sim.state)
+        return self.sensors.read(self.sim.state, self.sensor_rng)
+
+    # -- the loop ----------------------------------------------------------------------
+    @property
+    def total_steps(self) -> int:
+        return int(round(self.config.duration_s * self.sim_config.control_hz))
+
+    def request_stop(self, *_: object) -> None:
+        self._stop_requested = True
+
+    def run_batch(self) -> TransitionBatch:
+        """Step one batch of control steps; returns the transitions."""
+        cfg = self.config
+        p = self.progress
+        n = min(cfg.learners.batch_steps, self.total_steps - p.step)
+        n_m = len(self.body.muscle_names)
+        commands = np.empty((n, n_m))
+        frames = np.empty((n + 1, self.layout.size))
+        frames[0] = self.frame
+        changes = cfg.body_changes
+        for t in range(n):
+            while p.changes_applied < len(changes) and changes[p.changes_applied].at_s <= self.sim.time_s + 1e-9:
+                self._apply_change(changes[p.changes_applied])
+            u = self.drive.step() * (p.force_scale > 0)
+            state = self.sim.step(u)
+            commands[t] = u
+            frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng))
+            p.energy += float(u @ u) * self.sim_config.control_dt_s
+            p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
+            p.moment_arm_count += 1
+            if state.blown_up:
+                raise RuntimeError(f"the simulation diverged at t = {self.sim.time_s:.3f} s (NaN or runaway speed)")
+        p.step += n
+        self.frame = frames[-1]
+        return TransitionBatch(commands, frames[:-1], frames[1:], self.layout)
+
+    def _apply_change(self, change: BodyChange) -> None:
+        p = self.progress
+        self.body = apply_body_change(self.body, change, p.force_scale)
+        self.sim.body = self.body
+        params = self.sim.params
+        self.sim.params = replace(params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
+                                  * p.force_scale)
+        p.moment_arm_sum, p.moment_arm_count = None, 0  # the truth restarts from the change
+        p.changes_applied += 1
+
+    def truth(self) -> BodyTruth:
+        p = self.progress
+        mean = (p.moment_arm_sum / p.moment_arm_count if p.moment_arm_count
+                else self.body.moment_arms(self.sim.state.joint_pos_rad))
+        return body_truth(self.body, mean, p.force_scale)
+
+    def score(self) -> dict[str, float]:
+        heldout = concat_batches(list(self.progress.heldout)) if self.progress.heldout else None
+        return score_all(self.learners, self.truth(), heldout_batch=heldout)
+
+    def advance(self) -> TransitionBatch:
+        """One batch: simulate, hand to learners or hold out, score when due."""
+        batch = self.run_batch()
+        p = self.progress
+        if self.heldout_rng.random() < self.config.evaluation.heldout_fraction:
+            p.heldout.append(batch)
+        else:
+            self.learners.observe(batch)
+        p.batch_index += 1
+        if self.sim.time_s + 1e-9 >= p.next_score_s or p.step >= self.total_steps:
+            row = {"time_s": round(self.sim.time_s, 6), "twitches": len(self.drive.events),
+                   "energy": p.energy, **self.score()}
+            p.metrics_rows.append(row)
+            while p.next_score_s <= self.sim.time_s + 1e-9:
+                p.next_score_s += self.config.evaluation.every_s
+        return batch
+
+    # -- checkpoints -------------------------------------------------------------------
+    def checkpoint_due(self) -> bool:
+        return self.sim.time_s + 1e-9 >= self.progress.next_checkpoint_s and self.progress.step < self.total_steps
+
+    def rebuild_world(self) -> None:
+        """Rebuild the Bullet world at the current joint state (see the module docstring)."""
+        s = self.sim.state
+        q, qd, act, exc, t = s.joint_pos_rad.copy(), s.joint_vel_rad_s.copy(), s.activation.copy(), \
+            s.excitation.copy(), self.sim.time_s
+        params = self.sim.params
+        self.sim.close()
+        self.sim = Simulation(self.body, self.sim_config)
+        self.sim.params = params
+        restore_sim_state(self.sim, q, qd, act, exc, t)
+
+    def save_checkpoint(self, path: Path) -> None:
+        while self.progress.next_checkpoint_s <= self.sim.time_s + 1e-9:
+            self.progress.next_checkpoint_s += self.config.outputs.checkpoint_every_s
+        s = self.sim.state
+        payload = {
+            "progress": self.progress,
+            "sim": (s.joint_pos_rad, s.joint_vel_rad_s, s.activation, s.excitation, self.sim.time_s),
+            "frame": self.frame,
+            "drive": self.drive,
+            "sensors": self.sensors,
+            "rngs": (self.drive_rng, self.sensor_rng, self.heldout_rng, self.reach_rng),
+            "learners": self.learners.state_dict(),
+            "body": self.body.paths.geometry,
+        }
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(payload, f)
+        tmp.replace(path)
+
+    def load_checkpoint(self, path: Path) -> None:
+        with open(path, "rb") as f:
+            payload = pickle.load(f)
+        self.progress = payload["progress"]
+        self.frame = payload["frame"]
+        self.drive = payload["drive"]
+        self.sensors = payload["sensors"]
+        self.drive_rng, self.sensor_rng, self.heldout_rng, self.reach_rng = payload["rngs"]
+        self.learners.load_state_dict(payload["learners"])
+        self.body = replace(self.base_body, paths=MusclePathModel(self.base_body.kinematics, payload["body"]))
+        self.sim.close()
+        self.sim = Simulation(self.body, self.sim_config)
+        self.sim.params = replace(self.sim.params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
+                                  * self.progress.force_scale)
+        restore_sim_state(self.sim, *payload["sim"])
+
+    def close(self) -> None:
+        self.sim.close()
+
+
+def restore_sim_state(sim: Simulation, q: np.ndarray, qd: np.ndarray, activation: np.ndarray,
+                      excitation: np.ndarray, time_s: float) -> None:
+    """Put a fresh Simulation at a saved joint and activation state."""
+    sim.reset(q, qd)
+    sim.time_s = time_s
+    sim.state = sim._observe(activation, excitation, np.zeros(len(q)))
+
+
+# -- run directories ---------------------------------------------------------------------------
+def _write_status(run_dir: Path, status: str, **extra: Any) -> None:
+    data = {"status": status, "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra}
+    (run_dir / STATUS_FILE).write_text(json.dumps(data, indent=2))
+
+
+def new_run_dir(config: ExperimentConfig, out: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = out / f"{config.name}-seed{config.seed}-{stamp}"
+    run_dir = base.with_name(base.name + INCOMPLETE_SUFFIX)
+    k = 1
+    while run_dir.exists() or base.exists():
+        base = out / f"{config.name}-seed{config.seed}-{stamp}-{k}"
+        run_dir = base.with_name(base.name + INCOMPLETE_SUFFIX)
+        k += 1
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: Path | None = None,
+                   progress_bar: bool = True, on_batch: Any = None) -> RunResult:
+    """Run (or resume) an experiment; returns the finished run directory and summary."""
+    if resume is not None:
+        if not (resume / CHECKPOINT_FILE).is_file():
+            raise ConfigError(resume, None, "not an incomplete run directory (no checkpoint.pkl); "
+                                            "finished runs cannot be resumed")
+        config = load_config(resume / "config.yaml")
+        run_dir = resume
+    runner = ExperimentRun(config)
+    try:
+        if resume is None:
+            run_dir = new_run_dir(config, out)
+            dump_config(config, run_dir / "config.yaml")
+            runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
+        else:
+            runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
+        _write_status(run_dir, "running")
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in previous:
+            signal.signal(s, runner.request_stop)
+        try:
+            _loop(runner, run_dir, progress_bar, on_batch)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        summary = finish_run(runner, run_dir)
+    finally:
+        runner.close()
+    final = run_dir.with_name(run_dir.name.removesuffix(INCOMPLETE_SUFFIX))
+    run_dir.rename(final)
+    return RunResult(final, summary)
+
+
+def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: Any) -> None:
+    from tqdm import tqdm
+
+    cfg = runner.config
+    start = time.perf_counter()
+    wall_before = runner.progress.wall_s
+    with tqdm(total=cfg.duration_s, initial=round(runner.sim.time_s, 2), unit="sim s", disable=not progress_bar,
+              bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f} sim s [{elapsed}<{remaining}{postfix}]") as bar:
+        while runner.progress.step < runner.total_steps:
+            if runner._stop_requested:
+                _write_status(run_dir, "interrupted", resume_from_s=_checkpoint_time(run_dir))
+                raise RunInterrupted(run_dir)
+            before = runner.sim.time_s
+            runner.advance()
+            if on_batch is not None:
+                on_batch(runner)
+            bar.update(runner.sim.time_s - before)
+            rows = runner.progress.metrics_rows
+            post = {"twitches": len(runner.drive.events)}
+            if rows:
+                post.update({k.split(".")[-1]: f"{v:.2f}" for k, v in rows[-1].items()
+                             if k in ("schema.cosine", "forward.r2")})
+            bar.set_postfix(post, refresh=False)
+            if runner.checkpoint_due():
+                runner.progress.wall_s = wall_before + time.perf_counter() - start
+                runner.rebuild_world()
+                runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
+    runner.progress.wall_s = wall_before + time.perf_counter() - start
+
+
+def _checkpoint_time(run_dir: Path) -> float | None:
+    try:
+        with open(run_dir / CHECKPOINT_FILE, "rb") as f:
+            return float(pickle.load(f)["sim"][4])
+    except Exception:
+        return None
+
+
+def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
+    """Write every artifact of a finished run into run_dir (still named *.incomplete)."""
+    from robot_twitch.outputs import write_outputs
+
+    summary = write_outputs(runner, run_dir)
+    (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)
+    _write_status(run_dir, "complete")
+    return summary
+
+
+def save_event_log(runner: ExperimentRun, path: Path) -> None:
+    save_events(runner.drive.events, path)

@@ -1,0 +1,107 @@
+"""Artifacts of a finished run: metrics.csv, summary.json, events.csv, body_map.npz,
+learners/*.pt, plots/. Everything is written into the run directory before it is renamed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from robot_twitch.motor import save_events
+
+if TYPE_CHECKING:
+    from robot_twitch.experiment import ExperimentRun
+
+# Downstream check: reach a target posture with the learned action map (Function, SCIENCE.md 6).
+REACH_TOLERANCE_RAD = 0.15
+
+
+class SimulationPlant:
+    """The Plant protocol (learn/control.py) over a Simulation: reset to a random posture."""
+
+    def __init__(self, runner: ExperimentRun) -> None:
+        self.sim = runner.sim
+        self.body = runner.body
+        self.scale = runner.progress.force_scale
+
+    def reset(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        kin = self.body.kinematics
+        q = rng.uniform(kin.joint_lower + 0.2 * (kin.joint_upper - kin.joint_lower),
+                        kin.joint_upper - 0.2 * (kin.joint_upper - kin.joint_lower))
+        state = self.sim.reset(q)
+        return state.joint_pos_rad, state.joint_vel_rad_s
+
+    def step(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        state = self.sim.step(np.clip(u, 0, 1) * (self.scale > 0))
+        return state.joint_pos_rad, state.joint_vel_rad_s
+
+
+def reach_scores(runner: ExperimentRun, action_map: np.ndarray | None) -> dict[str, float]:
+    """Success rate of posture reaching with the learned map, the true R, and random commands."""
+    from robot_twitch.learn import PostureController, random_policy, reach_success_rate
+
+    ev = runner.config.evaluation
+    if ev.reach_trials == 0:
+        return {}
+    kin = runner.body.kinematics
+    rng = runner.reach_rng
+    lo = kin.joint_lower + 0.2 * (kin.joint_upper - kin.joint_lower)
+    hi = kin.joint_upper - 0.2 * (kin.joint_upper - kin.joint_lower)
+    targets = rng.uniform(lo, hi, size=(ev.reach_trials, kin.n_joints))
+    truth = runner.truth().moment_arms
+    policies = {"true_map": PostureController(truth), "random": random_policy(len(truth), rng)}
+    if action_map is not None and np.abs(action_map).max() > 0 and np.all(np.isfinite(action_map)):
+        policies["learned_map"] = PostureController(action_map)
+    out = {}
+    plant = SimulationPlant(runner)
+    for name, policy in policies.items():
+        rate, _ = reach_success_rate(plant, policy, targets, np.random.default_rng(runner.config.seed),
+                                     n_steps=ev.reach_steps, tol_rad=REACH_TOLERANCE_RAD)
+        out[f"reach.success_{name}"] = rate
+    return out
+
+
+def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
+    import torch
+
+    p = runner.progress
+    rows = p.metrics_rows
+    if rows:
+        keys = list(dict.fromkeys(k for row in rows for k in row))
+        with open(run_dir / "metrics.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(rows)
+    save_events(runner.drive.events, run_dir / "events.csv")
+    maps = runner.learners.body_map()
+    truth = runner.truth()
+    np.savez_compressed(run_dir / "body_map.npz", **{k: np.asarray(v) for k, v in maps.items()},
+                        **{"truth/moment_arms": truth.moment_arms})
+    (run_dir / "learners").mkdir(exist_ok=True)
+    for learner in runner.learners:
+        torch.save(learner.state_dict(), run_dir / "learners" / f"{learner.name}.pt")
+    action_map = maps.get("action_map/action_map")
+    final = dict(rows[-1]) if rows else {}
+    final.update(reach_scores(runner, action_map))
+    summary = {
+        "name": runner.config.name,
+        "seed": runner.config.seed,
+        "body": runner.body.name,
+        "drive": runner.config.drive.kind,
+        "budget": {
+            "simulated_s": round(runner.sim_config.control_dt_s * p.step, 6),
+            "twitches": len(runner.drive.events),
+            "energy": p.energy,
+            "wall_s": round(p.wall_s, 3),
+        },
+        "metrics": {k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")},
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    if runner.config.outputs.plots:
+        from robot_twitch.plots import write_run_plots
+
+        write_run_plots(run_dir, runner.body, maps, truth.moment_arms, rows, runner.drive)
+    return summary

@@ -1,0 +1,169 @@
+"""2-D overlays for demo videos, drawn with Pillow: caption bar and the body-map side panel.
+
+Panel content (a dict, every key optional):
+    ``learned``: (M, J) learned action map (any positive scale per row) or None before data;
+    ``truth``: (M, J) true moment arms R(q) [m];
+    ``curve``: sequence of (time_s, value) pairs, e.g. map agreement over time;
+    ``curve_label``: text under the curve; ``curve_range``: (lo, hi) of its y axis;
+    ``row_labels`` / ``col_labels``: muscle / joint names.
+Both heatmaps are shown row-normalised (each muscle's row divided by its largest |entry|) on a
+blue-white-red scale, because the learners recover R only up to a positive scale per muscle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+PANEL_BG = (245, 245, 245)
+TEXT_RGB = (20, 20, 20)
+
+
+@lru_cache(maxsize=16)
+def font(size_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's bundled font at ``size_px`` (bitmap fallback without FreeType)."""
+    try:
+        return ImageFont.load_default(size=size_px)
+    except (TypeError, ValueError, OSError):  # pragma: no cover - Pillow < 10.1 or no FreeType
+        return ImageFont.load_default()
+
+
+def format_caption(caption: Mapping[str, Any]) -> str:
+    """One line from caption fields: sleep_state, age_weeks, time_s, twitches, plus any extras."""
+    parts: list[str] = []
+    if caption.get("sleep_state") is not None:
+        state = caption["sleep_state"]
+        state = getattr(state, "value", state)
+        parts.append(f"{state} sleep" if state in ("active", "quiet") else str(state))
+    if caption.get("age_weeks") is not None:
+        parts.append(f"{float(caption['age_weeks']):g} wk")
+    if caption.get("time_s") is not None:
+        parts.append(f"t={float(caption['time_s']):5.2f} s")
+    if caption.get("twitches") is not None:
+        parts.append(f"twitches {int(caption['twitches'])}")
+    known = {"sleep_state", "age_weeks", "time_s", "twitches"}
+    parts.extend(f"{k} {v}" for k, v in caption.items() if k not in known and v is not None)
+    return " | ".join(parts)
+
+
+def draw_caption(image: Image.Image, caption: Mapping[str, Any] | str, box: tuple[int, int, int, int]) -> None:
+    """Caption text on a translucent bar at the top of ``box`` (x0, y0, x1, y1), in place."""
+    text = caption if isinstance(caption, str) else format_caption(caption)
+    if not text:
+        return
+    x0, y0, x1, _ = box
+    size = max(9, int(round((x1 - x0) / 40)))
+    f = font(size)
+    draw = ImageDraw.Draw(image, "RGBA")
+    bar_h = int(size * 1.6)
+    draw.rectangle([x0, y0, x1, y0 + bar_h], fill=(255, 255, 255, 190))
+    draw.text((x0 + size // 2, y0 + (bar_h - size) // 2 - 1), text, fill=TEXT_RGB, font=f)
+
+
+def _diverging_rgb(values: np.ndarray) -> np.ndarray:
+    """Colours (..., 3) uint8 for values in [-1, 1]: blue - white - red; NaN is grey."""
+    v = np.clip(np.nan_to_num(values, nan=0.0), -1.0, 1.0)[..., None]
+    white = np.array([255.0, 255.0, 255.0])
+    blue, red = np.array([33.0, 102.0, 172.0]), np.array([178.0, 24.0, 43.0])
+    rgb = np.where(v >= 0, white + v * (red - white), white - v * (blue - white))
+    rgb = np.where(np.isnan(values)[..., None], 180.0, rgb)
+    return np.round(rgb).astype(np.uint8)
+
+
+def row_normalise(matrix: np.ndarray) -> np.ndarray:
+    """Each row (M, J) divided by its largest |entry| (rows of zeros stay zero)."""
+    m = np.asarray(matrix, dtype=float)
+    scale = np.max(np.abs(m), axis=1, keepdims=True)
+    return np.divide(m, scale, out=np.zeros_like(m), where=scale > 0)
+
+
+def map_agreement(learned: np.ndarray, truth: np.ndarray) -> float:
+    """Mean over muscles of the cosine similarity of learned and true rows (1 = same direction)."""
+    a, b = np.asarray(learned, float), np.asarray(truth, float)
+    num = np.sum(a * b, axis=1)
+    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    ok = den > 0
+    return float(np.mean(num[ok] / den[ok])) if ok.any() else float("nan")
+
+
+def _heatmap(image: Image.Image, matrix: np.ndarray | None, shape: tuple[int, int], box: tuple[int, int, int, int],
+             title: str, size: int, row_labels: Sequence[str] | None, col_labels: Sequence[str] | None) -> None:
+    draw = ImageDraw.Draw(image)
+    x0, y0, x1, y1 = box
+    f = font(size)
+    draw.text((x0, y0), title, fill=TEXT_RGB, font=f)
+    top = y0 + int(size * 1.4)
+    n_rows, n_cols = shape
+    label_w = 0
+    small = font(max(7, size - 2))
+    if row_labels and (y1 - top) / max(n_rows, 1) >= size:
+        label_w = int(min(0.45 * (x1 - x0), size * 0.6 * max(len(s) for s in row_labels[:n_rows])))
+    grid_x0 = x0 + label_w
+    cell_w = max(1, (x1 - grid_x0) // max(n_cols, 1))
+    cell_h = max(1, (y1 - top) // max(n_rows, 1))
+    values = np.full(shape, np.nan) if matrix is None else row_normalise(matrix)
+    colours = _diverging_rgb(values)
+    for i in range(n_rows):
+        for j in range(n_cols):
+            cx, cy = grid_x0 + j * cell_w, top + i * cell_h
+            draw.rectangle([cx, cy, cx + cell_w - 1, cy + cell_h - 1], fill=tuple(int(c) for c in colours[i, j]),
+                           outline=(200, 200, 200))
+        if label_w and row_labels:
+            draw.text((x0, top + i * cell_h + (cell_h - size) // 2), row_labels[i][: max(1, label_w // max(1, int(0.6 * size)))],
+                      fill=TEXT_RGB, font=small)
+    if col_labels and cell_w >= 3 * size:
+        for j, name in enumerate(col_labels[:n_cols]):
+            draw.text((grid_x0 + j * cell_w + 2, top + n_rows * cell_h + 1), name[: cell_w // max(1, size // 2)],
+                      fill=TEXT_RGB, font=small)
+    if matrix is None:
+        draw.text((grid_x0 + 2, top + 2), "no data yet", fill=TEXT_RGB, font=small)
+
+
+def _curve(image: Image.Image, points: Sequence[tuple[float, float]], box: tuple[int, int, int, int], label: str,
+           y_range: tuple[float, float], size: int) -> None:
+    draw = ImageDraw.Draw(image)
+    x0, y0, x1, y1 = box
+    f = font(max(7, size - 2))
+    draw.rectangle([x0, y0, x1, y1], outline=(160, 160, 160), fill=(255, 255, 255))
+    draw.text((x0 + 2, y1 + 1), label, fill=TEXT_RGB, font=f)
+    pts = np.array([p for p in points if np.all(np.isfinite(p))], dtype=float).reshape(-1, 2)
+    if len(pts) < 2:
+        return
+    t0, t1 = pts[0, 0], max(pts[-1, 0], pts[0, 0] + 1e-9)
+    lo, hi = y_range
+    xs = x0 + 1 + (pts[:, 0] - t0) / (t1 - t0) * (x1 - x0 - 2)
+    ys = y1 - 1 - (np.clip(pts[:, 1], lo, hi) - lo) / (hi - lo) * (y1 - y0 - 2)
+    draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=(200, 40, 40), width=max(1, size // 8))
+    draw.text((x1 - 4 * size, y0 + 1), f"{pts[-1, 1]:.2f}", fill=TEXT_RGB, font=f)
+
+
+def draw_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int, int, int]) -> None:
+    """The body-map side panel inside ``box`` (x0, y0, x1, y1) of ``image``, in place."""
+    x0, y0, x1, y1 = box
+    draw = ImageDraw.Draw(image)
+    draw.rectangle(box, fill=PANEL_BG)
+    width, height = x1 - x0, y1 - y0
+    size = max(8, int(round(min(width / 12, height / 24))))
+    pad = max(2, size // 2)
+    truth = panel.get("truth")
+    learned = panel.get("learned")
+    ref = truth if truth is not None else learned
+    if ref is None:
+        return
+    shape = np.asarray(ref).shape
+    rows, cols = panel.get("row_labels"), panel.get("col_labels")
+    has_curve = bool(panel.get("curve"))
+    curve_h = int(0.2 * height) if has_curve else 0
+    map_h = (height - curve_h - 3 * pad - (2 * size if has_curve else 0)) // 2
+    top = y0 + pad
+    _heatmap(image, learned, shape, (x0 + pad, top, x1 - pad, top + map_h), "learned map", size, rows, cols)
+    top += map_h + pad
+    _heatmap(image, truth, shape, (x0 + pad, top, x1 - pad, top + map_h), "true R(q)", size, rows, cols)
+    if has_curve:
+        top += map_h + pad + size
+        _curve(image, panel["curve"], (x0 + pad, top, x1 - pad, top + curve_h),
+               str(panel.get("curve_label", "agreement")), tuple(panel.get("curve_range", (0.0, 1.0))), size)

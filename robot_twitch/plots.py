@@ -1,0 +1,78 @@
+"""Plots of a run: learned maps beside the truth, learning curves, the twitch raster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CURVE_METRICS = ("schema.sign_accuracy", "schema.cosine", "reflex.pattern_accuracy", "forward.r2",
+                 "topology.f1")
+
+
+def _figure(*args: Any, **kwargs: Any):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
+def plot_maps(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray, path: Path) -> None:
+    """Heatmaps: true moment arms R, learned action map, Hebbian reflex (spindle length)."""
+    panels = [("true moment arms R (m)", truth, body.joint_names)]
+    if "action_map/action_map" in maps:
+        panels.append(("learned action map", maps["action_map/action_map"], body.joint_names))
+    if "hebbian/reflex_spindle_length" in maps:
+        panels.append(("Hebbian reflex: spindle -> motor", maps["hebbian/reflex_spindle_length"], body.muscle_names))
+    fig, axes = _figure(1, len(panels), figsize=(4.2 * len(panels), 0.35 * len(body.muscle_names) + 2.2))
+    axes = np.atleast_1d(axes)
+    for ax, (title, data, cols) in zip(axes, panels, strict=True):
+        data = np.asarray(data, dtype=float)
+        lim = float(np.nanmax(np.abs(data))) or 1.0
+        im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+        ax.set_title(title, fontsize=10)
+        ax.set_yticks(range(len(body.muscle_names)), body.muscle_names, fontsize=7)
+        ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=7)
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def plot_learning_curves(rows: list[dict[str, float]], path: Path) -> None:
+    fig, ax = _figure(figsize=(6.5, 4))
+    t = [r["time_s"] for r in rows]
+    for key in CURVE_METRICS:
+        if rows and key in rows[-1]:
+            ax.plot(t, [r.get(key, np.nan) for r in rows], marker="o", ms=3, label=key)
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel("score")
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def write_run_plots(run_dir: Path, body: Any, maps: dict[str, np.ndarray], truth: np.ndarray,
+                    rows: list[dict[str, float]], drive: Any) -> None:
+    plots = run_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    plot_maps(body, maps, truth, plots / "maps.png")
+    if rows:
+        plot_learning_curves(rows, plots / "learning_curves.png")
+    if drive.events:
+        import matplotlib.pyplot as plt
+
+        from robot_twitch.motor.plot import plot_twitch_raster
+
+        fig = plot_twitch_raster(drive.events, list(body.muscle_names), plots / "twitch_raster.png")
+        plt.close(fig)
