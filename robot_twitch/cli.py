@@ -83,10 +83,18 @@ def _cmd_envs(args: argparse.Namespace) -> int:
 
 
 def _cmd_video(args: argparse.Namespace) -> int:
-    from robot_twitch.video_cli import make_video_from_config
+    from robot_twitch.config import load_config
+    from robot_twitch.video import parse_size, video_from_config
 
-    print(make_video_from_config(args.config, Path(args.output), seconds=args.seconds, size=args.size,
-                                 fps=args.fps, overrides=args.set))
+    config = load_config(args.config, args.set)
+    try:
+        size = parse_size(args.size) if args.size else None
+    except ValueError as exc:
+        raise RobotTwitchError(f"--size: {exc}") from None
+    result = video_from_config(config, Path(args.output), seconds=args.seconds,
+                               size=size, fps=args.fps)
+    print(f"{result.n_frames} frames, {result.twitches} twitches, {result.wall_s:.1f} s wall")
+    print(result.path)
     return EXIT_OK
 
 

@@ -268,7 +268,21 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
             raise ConfigError(path, "body", f"{body!r} is neither a built-in body {sorted(builtin_bodies())} "
                                             f"nor an existing body file{extra}")
         config = replace(config, body=str(candidate))
+    _validate_components(config, path)
     return config
+
+
+def _validate_components(config: ExperimentConfig, path: Path) -> None:
+    """Build the pieces whose own checks span several keys, anchoring errors at this file."""
+    from robot_twitch.experiment import make_learners, sim_config_of
+    from robot_twitch.sensors import SensorConfig
+
+    try:
+        sim = sim_config_of(config)
+        SensorConfig(dict(config.sensors.noise_std), dict(config.sensors.delay_steps))
+        make_learners(config, sim.control_dt_s)
+    except ConfigError as exc:
+        raise ConfigError(path, exc.key, exc.problem) from None
 
 
 def builtin_configs() -> dict[str, Path]:

@@ -56,7 +56,7 @@ def draw_caption(image: Image.Image, caption: Mapping[str, Any] | str, box: tupl
     if not text:
         return
     x0, y0, x1, _ = box
-    size = max(9, int(round((x1 - x0) / 40)))
+    size = max(9, int(round((x1 - x0) / 32)))
     f = font(size)
     draw = ImageDraw.Draw(image, "RGBA")
     bar_h = int(size * 1.6)
@@ -90,21 +90,44 @@ def map_agreement(learned: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(num[ok] / den[ok])) if ok.any() else float("nan")
 
 
+def abbreviate(name: str, max_chars: int) -> str:
+    """Short label: 'deltoid_anterior' -> 'deltoid_an' for max_chars=10 (keeps the last word's
+    start, so that paired muscles stay distinguishable)."""
+    if len(name) <= max_chars:
+        return name
+    parts = name.split("_")
+    if len(parts) > 1 and max_chars >= 5:
+        tail = parts[-1][:2]
+        return parts[0][: max_chars - len(tail) - 1] + "_" + tail
+    return name[:max_chars]
+
+
+def _fit(draw: ImageDraw.ImageDraw, name: str, width_px: float, f: Any) -> str:
+    """The longest abbreviation of ``name`` whose rendered width fits ``width_px``."""
+    for n in range(len(name), 0, -1):
+        text = abbreviate(name, n)
+        if draw.textlength(text, font=f) <= width_px:
+            return text
+    return ""
+
+
 def _heatmap(image: Image.Image, matrix: np.ndarray | None, shape: tuple[int, int], box: tuple[int, int, int, int],
              title: str, size: int, row_labels: Sequence[str] | None, col_labels: Sequence[str] | None) -> None:
     draw = ImageDraw.Draw(image)
     x0, y0, x1, y1 = box
     f = font(size)
+    small = font(max(7, size - 2))
     draw.text((x0, y0), title, fill=TEXT_RGB, font=f)
     top = y0 + int(size * 1.4)
     n_rows, n_cols = shape
+    show_cols = bool(col_labels) and (y1 - top) / max(n_rows + 1, 1) >= size
+    bottom = y1 - (int(size * 1.2) if show_cols else 0)
     label_w = 0
-    small = font(max(7, size - 2))
-    if row_labels and (y1 - top) / max(n_rows, 1) >= size:
-        label_w = int(min(0.45 * (x1 - x0), size * 0.6 * max(len(s) for s in row_labels[:n_rows])))
+    if row_labels and (bottom - top) / max(n_rows, 1) >= size:
+        label_w = int(min(0.5 * (x1 - x0), max(draw.textlength(s, font=small) for s in row_labels[:n_rows]) + 4))
     grid_x0 = x0 + label_w
     cell_w = max(1, (x1 - grid_x0) // max(n_cols, 1))
-    cell_h = max(1, (y1 - top) // max(n_rows, 1))
+    cell_h = max(1, (bottom - top) // max(n_rows, 1))
     values = np.full(shape, np.nan) if matrix is None else row_normalise(matrix)
     colours = _diverging_rgb(values)
     for i in range(n_rows):
@@ -113,11 +136,11 @@ def _heatmap(image: Image.Image, matrix: np.ndarray | None, shape: tuple[int, in
             draw.rectangle([cx, cy, cx + cell_w - 1, cy + cell_h - 1], fill=tuple(int(c) for c in colours[i, j]),
                            outline=(200, 200, 200))
         if label_w and row_labels:
-            draw.text((x0, top + i * cell_h + (cell_h - size) // 2), row_labels[i][: max(1, label_w // max(1, int(0.6 * size)))],
+            draw.text((x0, top + i * cell_h + (cell_h - size) // 2), _fit(draw, row_labels[i], label_w - 4, small),
                       fill=TEXT_RGB, font=small)
-    if col_labels and cell_w >= 3 * size:
+    if show_cols and col_labels:
         for j, name in enumerate(col_labels[:n_cols]):
-            draw.text((grid_x0 + j * cell_w + 2, top + n_rows * cell_h + 1), name[: cell_w // max(1, size // 2)],
+            draw.text((grid_x0 + j * cell_w + 2, top + n_rows * cell_h + 1), _fit(draw, name, cell_w - 4, small),
                       fill=TEXT_RGB, font=small)
     if matrix is None:
         draw.text((grid_x0 + 2, top + 2), "no data yet", fill=TEXT_RGB, font=small)
@@ -138,7 +161,7 @@ def _curve(image: Image.Image, points: Sequence[tuple[float, float]], box: tuple
     xs = x0 + 1 + (pts[:, 0] - t0) / (t1 - t0) * (x1 - x0 - 2)
     ys = y1 - 1 - (np.clip(pts[:, 1], lo, hi) - lo) / (hi - lo) * (y1 - y0 - 2)
     draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=(200, 40, 40), width=max(1, size // 8))
-    draw.text((x1 - 4 * size, y0 + 1), f"{pts[-1, 1]:.2f}", fill=TEXT_RGB, font=f)
+    draw.text((x1 - 3 * size, y1 - size - 2), f"{pts[-1, 1]:.2f}", fill=TEXT_RGB, font=f)
 
 
 def draw_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int, int, int]) -> None:

@@ -16,6 +16,8 @@ built-in bodies in tests/test_physics.py). Torques set once persist over all sub
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,14 +25,8 @@ import pybullet
 import pybullet_data
 from pybullet_utils import bullet_client
 
-from robot_twitch.body.muscle import (
-    FIBRE_DAMPING,
-    MuscleParameters,
-    activation_step,
-    active_force_length,
-    force_velocity,
-    passive_force_length,
-)
+from robot_twitch.body.kinematics import homogeneous
+from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation_step, hill_force_split
 from robot_twitch.body.spec import Body
 from robot_twitch.errors import ConfigError
 
@@ -111,6 +107,10 @@ class Simulation:
         self.body = body
         self.config = config or SimConfig()
         self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
+        self._hill = HillConstants.from_params(self.params)
+        self._dt_s = self.config.control_dt_s
+        self._damping_nms = float(body.spec.joint_damping_nms)
+        self._root_h = homogeneous(body.root_rotation, body.root_position_m) if body.spec.fixed_base else None
         self._client: bullet_client.BulletClient | None = bullet_client.BulletClient(
             connection_mode=pybullet.DIRECT
         )
@@ -130,57 +130,16 @@ class Simulation:
 
     def _build_world(self) -> None:
         c = self.client
-        cfg = self.config
-        c.setAdditionalSearchPath(pybullet_data.getDataPath())
-        c.setGravity(0.0, 0.0, -cfg.gravity_m_s2)
-        c.setPhysicsEngineParameter(
-            fixedTimeStep=cfg.control_dt_s, numSubSteps=cfg.substeps, deterministicOverlappingPairs=1
-        )
-        spec = self.body.spec
-        ground = cfg.ground or spec.ground
-        self.ground_id = self._load_ground(ground)
-        flags = pybullet.URDF_USE_INERTIA_FROM_FILE
-        if cfg.self_collision:
-            flags |= pybullet.URDF_USE_SELF_COLLISION | pybullet.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT
-        self.robot_id = c.loadURDF(str(spec.urdf_path), useFixedBase=spec.fixed_base, flags=flags)
-        # Place the root link's URDF frame (not its centre of mass) at the configured pose.
-        inertial_pos, inertial_orn = c.getDynamicsInfo(self.robot_id, -1)[3:5]
-        link_orn = c.getQuaternionFromEuler(spec.base_orientation_rpy_rad)
-        com_pos, com_orn = c.multiplyTransforms(spec.base_position_m, link_orn, inertial_pos, inertial_orn)
-        c.resetBasePositionAndOrientation(self.robot_id, com_pos, com_orn)
-        self._inertial_inv = c.invertTransform(inertial_pos, inertial_orn)
-        bullet_index = {c.getBodyInfo(self.robot_id)[0].decode(): -1}
-        joint_index = {}
-        for i in range(c.getNumJoints(self.robot_id)):
-            info = c.getJointInfo(self.robot_id, i)
-            joint_index[info[1].decode()] = i
-            bullet_index[info[12].decode()] = i
-        self.joint_indices = [joint_index[name] for name in self.body.joint_names]
-        self.link_bullet_index = np.array([bullet_index[name] for name in self.body.link_names])
-        self._link_slot = {int(b): k for k, b in enumerate(self.link_bullet_index)}
-        # Bullet's joint motors hold zero velocity by default: switch them off so that the
-        # muscles are the only actuators. Remove Bullet's default link damping as well; the
-        # passive joint viscosity is explicit (joint_damping_nms).
-        all_joints = list(range(c.getNumJoints(self.robot_id)))
-        c.setJointMotorControlArray(self.robot_id, all_joints, pybullet.VELOCITY_CONTROL,
-                                    forces=[0.0] * len(all_joints))
-        for i in [-1, *all_joints]:
-            c.changeDynamics(self.robot_id, i, linearDamping=0.0, angularDamping=0.0, jointDamping=0.0,
-                             maxJointVelocity=10 * BLOWUP_JOINT_SPEED_RAD_S)
-
-    def _load_ground(self, ground: str) -> int | None:
-        c = self.client
-        if ground == "plane":
-            return c.loadURDF("plane.urdf")
-        if ground == "mattress":
-            # A soft crib mattress: 1.2 x 0.8 x 0.1 m, compliant contact (infant lies on it).
-            half = [0.6, 0.4, 0.05]
-            shape = c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=half)
-            visual = c.createVisualShape(pybullet.GEOM_BOX, halfExtents=half, rgbaColor=[0.75, 0.85, 0.95, 1])
-            mattress = c.createMultiBody(0.0, shape, visual, basePosition=[0.0, 0.0, 0.05])
-            c.changeDynamics(mattress, -1, lateralFriction=0.8, contactStiffness=3.0e4, contactDamping=3.0e2)
-            return mattress
-        return None
+        configure_world(c, self.config)
+        self.ground_id = load_ground(c, self.config.ground or self.body.spec.ground)
+        limb = load_limb(c, self.body, self.config)
+        self.robot_id, self.joint_indices, self.link_bullet_index = limb.robot_id, limb.joint_indices, \
+            limb.link_bullet_index
+        self._inertial_inv, self._link_slot = limb.inertial_inv, limb.link_slot
+        # Hot-path Bullet calls bound once (BulletClient.__getattr__ builds a partial per call).
+        self._step_bullet = functools.partial(pybullet.stepSimulation, physicsClientId=c._client)
+        self._get_joint_states, self._set_torques, self._get_contacts = limb.get_joint_states, \
+            limb.set_torques, limb.get_contacts
 
     # -- state ---------------------------------------------------------------------------
     def reset(self, joint_pos_rad: np.ndarray | None = None,
@@ -201,16 +160,18 @@ class Simulation:
 
     def step(self, excitation: np.ndarray) -> LimbState:
         """Advance one control step with muscle excitations u (M,) in [0, 1]."""
-        c = self.client
+        if self._client is None:
+            raise RuntimeError("this Simulation is closed")
         s = self.state
-        activation = activation_step(excitation, s.activation, self.config.control_dt_s, self.params)
-        force = activation * self._active_unit_n + self._passive_n
+        activation = activation_step(excitation, s.activation, self._dt_s, self.params)
+        force = activation * self._active_unit_n
+        force += self._passive_n
         np.maximum(force, 0.0, out=force)
-        torque = s.moment_arms_m.T @ force - self.body.spec.joint_damping_nms * s.joint_vel_rad_s
-        c.setJointMotorControlArray(self.robot_id, self.joint_indices, pybullet.TORQUE_CONTROL,
-                                    forces=torque.tolist())
-        c.stepSimulation()
-        self.time_s += self.config.control_dt_s
+        torque = force @ s.moment_arms_m
+        torque -= self._damping_nms * s.joint_vel_rad_s
+        self._set_torques(forces=torque.tolist())
+        self._step_bullet()
+        self.time_s += self._dt_s
         self.state = self._observe(activation, excitation, torque)
         return self.state
 
@@ -223,25 +184,26 @@ class Simulation:
         return np.array(c.getMatrixFromQuaternion(orn)).reshape(3, 3), np.array(pos)
 
     def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> LimbState:
-        c = self.client
-        joint_states = c.getJointStates(self.robot_id, self.joint_indices)
-        q = np.array([js[0] for js in joint_states])
-        qd = np.array([js[1] for js in joint_states])
-        blown_up = not (np.all(np.isfinite(q)) and np.all(np.abs(qd) < BLOWUP_JOINT_SPEED_RAD_S))
+        joint_states = self._get_joint_states()
+        q_list = [js[0] for js in joint_states]
+        qd_list = [js[1] for js in joint_states]
+        # Any NaN/inf makes a sum non-finite; with all finite, max() compares every speed.
+        blown_up = not (math.isfinite(sum(q_list)) and math.isfinite(sum(qd_list))
+                        and max(map(abs, qd_list)) < BLOWUP_JOINT_SPEED_RAD_S)
+        q, qd = np.array(q_list), np.array(qd_list)
         if blown_up:
             q, qd = np.nan_to_num(q), np.zeros_like(qd)
-        root_rot, root_pos = self._root_pose()
-        lengths, arms, points = self.body.paths.evaluate(q[None], root_rot, root_pos)
+        root = self._root_h if self._root_h is not None else homogeneous(*self._root_pose())
+        lengths, arms, points = self.body.paths.evaluate_h(q[None], root)
         lengths, arms = lengths[0], arms[0]
-        velocity = -(arms @ qd)
-        p = self.params
-        fiber_norm = np.maximum(lengths - p.tendon_slack_length_m, 1e-4) / p.optimal_fiber_length_m
-        vel_norm = velocity / (p.max_contraction_velocity_lopt_per_s * p.optimal_fiber_length_m)
-        np.clip(vel_norm, -1.0, 1.0, out=vel_norm)
+        velocity = arms @ qd
+        np.negative(velocity, out=velocity)
+        fiber_norm, vel_norm, active_unit, passive = hill_force_split(lengths, velocity, self._hill)
         # Cache the force split F = a * active_unit + passive, reused by the next step's torque.
-        self._active_unit_n = p.max_isometric_force_n * active_force_length(fiber_norm) * force_velocity(vel_norm)
-        self._passive_n = p.max_isometric_force_n * (passive_force_length(fiber_norm) + FIBRE_DAMPING * vel_norm)
-        force = np.maximum(activation * self._active_unit_n + self._passive_n, 0.0)
+        self._active_unit_n, self._passive_n = active_unit, passive
+        force = activation * active_unit
+        force += passive
+        np.maximum(force, 0.0, out=force)
         touch, contacts = self._touch()
         return LimbState(self.time_s, q, qd, activation, np.asarray(excitation, dtype=float), lengths,
                          velocity, arms, fiber_norm, vel_norm, force, np.asarray(torque, dtype=float),
@@ -249,26 +211,7 @@ class Simulation:
 
     def _touch(self) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
         """Normal contact force per link (L,), from the ground and from self-contact."""
-        touch = np.zeros(len(self.link_bullet_index))
-        points = self.client.getContactPoints(bodyA=self.robot_id)
-        if not points:
-            return touch, []
-        names = self.body.link_names
-        contacts = []
-        for point in points:
-            slot_a = self._link_slot.get(point[3])
-            force = point[9]
-            if slot_a is None:
-                continue
-            touch[slot_a] += force
-            if point[2] == self.robot_id:
-                slot_b = self._link_slot.get(point[4])
-                if slot_b is not None:
-                    touch[slot_b] += force
-                    contacts.append((names[slot_a], names[slot_b], force))
-            else:
-                contacts.append((names[slot_a], "ground", force))
-        return touch, contacts
+        return touch_from_contacts(self._get_contacts(), self.robot_id, self._link_slot, self.body.link_names)
 
     # -- rendering -----------------------------------------------------------------------
     def camera_image(self, width: int, height: int, view: np.ndarray, projection: np.ndarray,
@@ -303,6 +246,111 @@ class Simulation:
             self.close()
         except Exception:
             pass
+
+
+@dataclass
+class LimbHandles:
+    """One limb loaded into a Bullet world, with its hot-path Bullet calls bound once."""
+
+    robot_id: int
+    joint_indices: list[int]  # (J,) Bullet joint index per movable joint, in body.joint_names order
+    link_bullet_index: np.ndarray  # (L,) Bullet link index per body link (-1: base)
+    link_slot: dict[int, int]  # Bullet link index -> position in body.link_names
+    inertial_inv: tuple  # inverse of the base's inertial frame (Bullet's base pose is the COM's)
+    get_joint_states: functools.partial
+    set_torques: functools.partial  # (forces=[J floats])
+    get_contacts: functools.partial
+
+
+def configure_world(c: bullet_client.BulletClient, cfg: SimConfig) -> None:
+    """Gravity, time step and the numSubSteps scheme of a fresh Bullet world."""
+    c.setAdditionalSearchPath(pybullet_data.getDataPath())
+    c.setGravity(0.0, 0.0, -cfg.gravity_m_s2)
+    c.setPhysicsEngineParameter(
+        fixedTimeStep=cfg.control_dt_s, numSubSteps=cfg.substeps, deterministicOverlappingPairs=1
+    )
+
+
+def load_ground(c: bullet_client.BulletClient, ground: str,
+                offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> int | None:
+    """Load 'plane', 'mattress' (translated by offset_m) or nothing ('none'); the body id or None."""
+    if ground == "plane":
+        return c.loadURDF("plane.urdf")
+    if ground == "mattress":
+        # A soft crib mattress: 1.2 x 0.8 x 0.1 m, compliant contact (infant lies on it).
+        half = [0.6, 0.4, 0.05]
+        shape = c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=half)
+        visual = c.createVisualShape(pybullet.GEOM_BOX, halfExtents=half, rgbaColor=[0.75, 0.85, 0.95, 1])
+        position = [offset_m[0], offset_m[1], offset_m[2] + 0.05]
+        mattress = c.createMultiBody(0.0, shape, visual, basePosition=position)
+        c.changeDynamics(mattress, -1, lateralFriction=0.8, contactStiffness=3.0e4, contactDamping=3.0e2)
+        return mattress
+    return None
+
+
+def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
+              offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> LimbHandles:
+    """Load the body's URDF with its root at the configured pose translated by offset_m."""
+    spec = body.spec
+    flags = pybullet.URDF_USE_INERTIA_FROM_FILE
+    if cfg.self_collision:
+        flags |= pybullet.URDF_USE_SELF_COLLISION | pybullet.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT
+    robot_id = c.loadURDF(str(spec.urdf_path), useFixedBase=spec.fixed_base, flags=flags)
+    # Place the root link's URDF frame (not its centre of mass) at the configured pose.
+    inertial_pos, inertial_orn = c.getDynamicsInfo(robot_id, -1)[3:5]
+    link_orn = c.getQuaternionFromEuler(spec.base_orientation_rpy_rad)
+    base_pos = [p + o for p, o in zip(spec.base_position_m, offset_m, strict=True)]
+    com_pos, com_orn = c.multiplyTransforms(base_pos, link_orn, inertial_pos, inertial_orn)
+    c.resetBasePositionAndOrientation(robot_id, com_pos, com_orn)
+    bullet_index = {c.getBodyInfo(robot_id)[0].decode(): -1}
+    joint_index = {}
+    for i in range(c.getNumJoints(robot_id)):
+        info = c.getJointInfo(robot_id, i)
+        joint_index[info[1].decode()] = i
+        bullet_index[info[12].decode()] = i
+    joint_indices = [joint_index[name] for name in body.joint_names]
+    link_bullet_index = np.array([bullet_index[name] for name in body.link_names])
+    # Bullet's joint motors hold zero velocity by default: switch them off so that the
+    # muscles are the only actuators. Remove Bullet's default link damping as well; the
+    # passive joint viscosity is explicit (joint_damping_nms).
+    all_joints = list(range(c.getNumJoints(robot_id)))
+    c.setJointMotorControlArray(robot_id, all_joints, pybullet.VELOCITY_CONTROL,
+                                forces=[0.0] * len(all_joints))
+    for i in [-1, *all_joints]:
+        c.changeDynamics(robot_id, i, linearDamping=0.0, angularDamping=0.0, jointDamping=0.0,
+                         maxJointVelocity=10 * BLOWUP_JOINT_SPEED_RAD_S)
+    cid = c._client
+    return LimbHandles(
+        robot_id, joint_indices, link_bullet_index, {int(b): k for k, b in enumerate(link_bullet_index)},
+        c.invertTransform(inertial_pos, inertial_orn),
+        functools.partial(pybullet.getJointStates, robot_id, joint_indices, physicsClientId=cid),
+        functools.partial(pybullet.setJointMotorControlArray, robot_id, joint_indices,
+                          pybullet.TORQUE_CONTROL, physicsClientId=cid),
+        functools.partial(pybullet.getContactPoints, bodyA=robot_id, physicsClientId=cid),
+    )
+
+
+def touch_from_contacts(points: tuple, robot_id: int, link_slot: dict[int, int],
+                        names: tuple[str, ...]) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
+    """Normal force per link (L,) and named contacts from getContactPoints(bodyA=robot_id)."""
+    touch = np.zeros(len(names))
+    if not points:
+        return touch, []
+    contacts = []
+    for point in points:
+        slot_a = link_slot.get(point[3])
+        force = point[9]
+        if slot_a is None:
+            continue
+        touch[slot_a] += force
+        if point[2] == robot_id:
+            slot_b = link_slot.get(point[4])
+            if slot_b is not None:
+                touch[slot_b] += force
+                contacts.append((names[slot_a], names[slot_b], force))
+        else:
+            contacts.append((names[slot_a], "ground", force))
+    return touch, contacts
 
 
 def _with_time_constants(params: MuscleParameters, config: SimConfig) -> MuscleParameters:

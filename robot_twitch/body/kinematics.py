@@ -217,7 +217,8 @@ class Kinematics:
         return np.concatenate([omega, v], axis=-1)
 
 
-_SWAP = [3, 4, 5, 0, 1, 2]
+_SWAP = np.array([3, 4, 5, 0, 1, 2])
+_XYZXY = np.array([0, 1, 2, 0, 1])
 
 
 class MusclePathModel:
@@ -271,18 +272,20 @@ class MusclePathModel:
         """evaluate() with the root pose as one homogeneous transform (4, 4) or (B, 4, 4)."""
         kin = self.kinematics
         batch, n_seg, n_mov = q.shape[0], self._n_seg, kin.n_joints
-        frames = kin.frames(q, root)[:, :, :3, :]  # (B, J + 1, 3, 4)
-        x = frames.transpose(0, 2, 1, 3).reshape(batch, 3, -1) @ self._weights  # (B, 3, V)
+        # Rows x, y, z, x, y: the cross products below then need only slices.
+        frames = kin.frames(q, root)[:, :, _XYZXY, :]  # (B, J + 1, 5, 4)
+        x = frames.transpose(0, 2, 1, 3).reshape(batch, 5, -1) @ self._weights  # (B, 5, V)
         n_sj = n_seg + n_mov
         base = x[:, :, :n_sj]  # segment starts, joint origins
         delta = x[:, :, n_sj:2 * n_sj]  # segment deltas, joint axes
-        seg_delta = delta[:, :, :n_seg]
+        seg_delta = delta[:, :3, :n_seg]
         seg_len = np.sqrt(np.einsum("bkg,bkg->bg", seg_delta, seg_delta))  # (B, G)
         scale = np.ones((batch, 1, n_sj))
         np.divide(1.0, np.maximum(seg_len, 1e-12), out=scale[:, 0, :n_seg])
-        unit = delta * scale  # unit segment directions, joint axes omega
-        moment = unit[:, _Y] * base[:, _X]
-        moment -= unit[:, _X] * base[:, _Y]  # start x u for segments, origin x omega for joints
+        unit = delta * scale  # unit segment directions, joint axes omega; (B, 5, G + J)
+        moment = unit[:, 2:5] * base[:, 1:4]
+        moment -= unit[:, 1:4] * base[:, 2:5]  # start x u for segments, origin x omega for joints
+        unit = unit[:, :3]
         plucker = np.concatenate([moment, unit], axis=1)  # (B, 6, G + J)
         if kin._all_revolute:
             twists = plucker[:, _SWAP, n_seg:]  # (omega, origin x omega)
@@ -294,4 +297,4 @@ class MusclePathModel:
         rate *= self._crossing
         moment_arms = self._neg_segment_muscle @ rate
         lengths = seg_len @ self._segment_muscle_t
-        return lengths, moment_arms, x[:, :, 2 * n_sj:].transpose(0, 2, 1)
+        return lengths, moment_arms, x[:, :3, 2 * n_sj:].transpose(0, 2, 1)

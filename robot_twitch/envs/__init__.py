@@ -16,4 +16,6 @@ def register_envs() -> None:
     """Register every id in ENV_REGISTRY with gymnasium (idempotent)."""
     for env_id, (entry_point, kwargs, max_steps) in ENV_REGISTRY.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry_point, kwargs=kwargs, max_episode_steps=max_steps)
+            gym.register(id=env_id, entry_point=entry_point, kwargs=kwargs, max_episode_steps=max_steps,
+                         vector_entry_point={"RobotTwitch/Limb-v0":
+                                             "robot_twitch.envs.vector:LimbVectorEnv"}.get(env_id))

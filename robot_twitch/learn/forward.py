@@ -36,15 +36,23 @@ from robot_twitch.sensors_layout import SensorLayout
 _SD_FLOOR = 1e-8
 
 
-def delta_scores(pred_delta: np.ndarray, true_delta: np.ndarray) -> tuple[float, float]:
-    """Held-out scores of predicted sensor changes.
+def delta_scores(
+    pred_delta: np.ndarray, true_delta: np.ndarray, scale: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Held-out scores of predicted sensor changes, pooled over channels.
+
+    Channels are first divided by ``scale`` (the training std of each channel's change, so that
+    radians, newtons and normalised lengths weigh alike); channels whose scale or held-out
+    variance is zero are left out. Pooling (1 - sum SSE / sum SST) keeps a channel that barely
+    moved in the held-out stretch from dominating the score with a huge negative R^2.
 
     Args:
         pred_delta, true_delta: (T, S).
+        scale: (S,) per-channel scale, or None (the held-out std: per-channel weighting).
 
     Returns:
-        r2: mean over channels with non-zero variance of 1 - SSE / SST.
-        nrmse: mean over the same channels of RMSE / std(true).
+        r2: 1 - sum_c MSE_c / sum_c Var_c over the kept, scaled channels.
+        nrmse: sqrt(sum_c MSE_c / sum_c Var_c).
     """
     pred = np.asarray(pred_delta, dtype=np.float64)
     true = np.asarray(true_delta, dtype=np.float64)
@@ -53,13 +61,15 @@ def delta_scores(pred_delta: np.ndarray, true_delta: np.ndarray) -> tuple[float,
     if true.shape[0] < 2:
         raise ValueError("need at least 2 held-out steps to score")
     var = true.var(axis=0)
-    ok = var > max(1e-20, 1e-12 * float(var.max()))
+    if scale is None:
+        scale = np.sqrt(var)
+    scale = np.asarray(scale, dtype=np.float64)
+    ok = (var > max(1e-20, 1e-12 * float(var.max()))) & (scale > _SD_FLOOR)
     if not ok.any():
         raise ValueError("held-out batch has no sensor channel that changes")
     mse = ((pred - true) ** 2).mean(axis=0)
-    r2 = 1.0 - mse[ok] / var[ok]
-    nrmse = np.sqrt(mse[ok] / var[ok])
-    return float(r2.mean()), float(nrmse.mean())
+    ratio = float((mse[ok] / scale[ok] ** 2).sum() / (var[ok] / scale[ok] ** 2).sum())
+    return 1.0 - ratio, float(np.sqrt(ratio))
 
 
 def _as_inputs(sensors: np.ndarray, command: np.ndarray, n_s: int, n_m: int) -> np.ndarray:
@@ -104,14 +114,16 @@ class _ForwardBase:
     def scores(self, batch: TransitionBatch) -> tuple[float, float]:
         """(r2, nrmse) of the predicted sensor change on a held-out batch."""
         check_layout(batch, self._layout, self.name)
-        return delta_scores(self.predict_delta(batch.sensors, batch.command), batch.delta)
+        n_s = batch.sensors.shape[1]
+        train_sd = self._norm_stats()[1][-n_s:]
+        return delta_scores(self.predict_delta(batch.sensors, batch.command), batch.delta, train_sd)
 
     def r2(self, batch: TransitionBatch) -> float:
-        """Held-out R^2 of the sensor change, mean over channels that change."""
+        """Held-out R^2 of the sensor change, pooled over channels (see delta_scores)."""
         return self.scores(batch)[0]
 
     def nrmse(self, batch: TransitionBatch) -> float:
-        """Held-out RMSE / std of the sensor change, mean over channels that change."""
+        """Held-out normalised RMSE of the sensor change, pooled over channels."""
         return self.scores(batch)[1]
 
     def _norm_stats(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,201 @@
+"""Many runs: the product of a grid and seeds, on local processes (default) or a Ray cluster.
+
+A failed run is reported and the others are kept. The aggregate table gives the mean and 95%
+confidence interval (Student t) of each final metric per condition, as CSV and Markdown, and
+comparison plots of the learning curves with CI bands.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import multiprocessing
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robot_twitch.config import load_config, parse_override
+from robot_twitch.errors import ConfigError
+
+
+def parse_grid(grid: list[str]) -> dict[str, list[Any]]:
+    """['a.b=1,2', 'c=x,y'] -> {'a.b': [1, 2], 'c': ['x', 'y']}."""
+    out: dict[str, list[Any]] = {}
+    for text in grid:
+        key, _ = parse_override(text)
+        raw = text.split("=", 1)[1]
+        values = [parse_override(f"{key}={v}")[1] for v in raw.split(",") if v.strip()]
+        if not values:
+            raise ConfigError(None, "--grid", f"{text!r} has no values; expected KEY=V1,V2")
+        out[key] = values
+    return out
+
+
+def _one_run(config_path: str, overrides: list[str], out: str) -> dict[str, Any]:
+    """Worker: run one condition x seed; never raises (failures are reported)."""
+    from robot_twitch.experiment import run_experiment
+
+    try:
+        config = load_config(config_path, overrides)
+        result = run_experiment(config, out=Path(out), progress_bar=False)
+        return {"overrides": overrides, "run_dir": str(result.run_dir), "summary": result.summary, "error": None}
+    except Exception as exc:  # a failed run is reported, the others kept
+        return {"overrides": overrides, "run_dir": None, "summary": None,
+                "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+
+
+def mean_ci95(values: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of the 95% t confidence interval."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return float("nan"), float("nan")
+    if len(values) == 1:
+        return float(values[0]), float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half)
+
+
+def run_sweep(config: str, grid: list[str], seeds: int, overrides: list[str] | None = None,
+              out: Path = Path("runs"), backend: str = "local", workers: int = 2,
+              address: str | None = None) -> Path:
+    """Run the grid x seeds; write sweep.json, aggregate.csv/.md and plots; return the sweep dir."""
+    overrides = list(overrides or [])
+    base = load_config(config, overrides)  # validate before anything runs or is written
+    axes = parse_grid(grid)
+    for key, values in axes.items():  # validate every grid value up front
+        for v in values:
+            load_config(config, [*overrides, f"{key}={json.dumps(v)}"])
+    if seeds < 1:
+        raise ConfigError(None, "--seeds", f"{seeds!r} must be >= 1")
+    conditions = [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())] or [{}]
+    sweep_dir = out / f"sweep-{base.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    sweep_dir.mkdir(parents=True)
+    jobs = []
+    for condition in conditions:
+        for k in range(seeds):
+            sets = [*overrides, *(f"{key}={json.dumps(v)}" for key, v in condition.items()),
+                    f"seed={base.seed + k}"]
+            jobs.append((condition, sets))
+    runs_dir = str(sweep_dir / "runs")
+    if backend == "ray":
+        results = _run_ray(config, jobs, runs_dir, address)
+    else:
+        # spawn, not fork: torch and Bullet threads in the parent must not be copied mid-lock.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
+            futures = [pool.submit(_one_run, config, sets, runs_dir) for _, sets in jobs]
+            results = [f.result() for f in futures]
+    records = [{"condition": cond, **res} for (cond, _), res in zip(jobs, results, strict=True)]
+    (sweep_dir / "sweep.json").write_text(json.dumps(records, indent=2, default=float))
+    write_aggregate(sweep_dir, records)
+    failed = [r for r in records if r["error"]]
+    for r in failed:
+        print(f"robot-twitch: run failed ({' '.join(r['overrides'])}): {r['error']}")
+    return sweep_dir
+
+
+def _run_ray(config: str, jobs: list[tuple[dict, list[str]]], runs_dir: str, address: str | None) -> list[dict]:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(None, "--backend", "'ray' needs the ray extra: pip install 'robot_twitch[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 **({} if address else {"num_cpus": 2}))
+    try:
+        remote = ray.remote(_one_run)
+        return ray.get([remote.remote(config, sets, runs_dir) for _, sets in jobs])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def condition_label(condition: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in condition.items()) or "base"
+
+
+def write_aggregate(sweep_dir: Path, records: list[dict[str, Any]]) -> None:
+    """aggregate.csv / aggregate.md (mean and 95% CI per condition) and plots/curves.png."""
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        if r["summary"] is not None:
+            groups.setdefault(condition_label(r["condition"]), []).append(r)
+    metric_names = sorted({k for rs in groups.values() for r in rs for k in r["summary"]["metrics"]})
+    budget_names = ["twitches", "energy", "simulated_s"]
+    rows = []
+    for label, rs in groups.items():
+        row: dict[str, Any] = {"condition": label, "n": len(rs)}
+        for name in budget_names:
+            row[name] = mean_ci95(np.array([r["summary"]["budget"][name] for r in rs]))
+        for name in metric_names:
+            row[name] = mean_ci95(np.array([r["summary"]["metrics"].get(name, np.nan) for r in rs]))
+        rows.append(row)
+    with open(sweep_dir / "aggregate.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        cols = [*budget_names, *metric_names]
+        writer.writerow(["condition", "n", *(c for name in cols for c in (f"{name}_mean", f"{name}_ci95"))])
+        for row in rows:
+            writer.writerow([row["condition"], row["n"], *(v for name in cols for v in row[name])])
+    lines = ["| condition | n | " + " | ".join([*budget_names, *metric_names]) + " |",
+             "|---" * (2 + len(budget_names) + len(metric_names)) + "|"]
+    for row in rows:
+        cells = [f"{row[n][0]:.3g} ± {row[n][1]:.2g}" for n in [*budget_names, *metric_names]]
+        lines.append(f"| {row['condition']} | {row['n']} | " + " | ".join(cells) + " |")
+    (sweep_dir / "aggregate.md").write_text("\n".join(lines) + "\n")
+    plot_sweep_curves(sweep_dir, groups)
+
+
+def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
+    """Learning curves (mean and 95% CI band over seeds) per condition, one panel per metric."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from robot_twitch.plots import CURVE_METRICS
+
+    curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for label, rs in groups.items():
+        tables = []
+        for r in rs:
+            path = Path(r["run_dir"]) / "metrics.csv"
+            if path.is_file():
+                with open(path) as f:
+                    tables.append(list(csv.DictReader(f)))
+        if not tables:
+            continue
+        n = min(len(t) for t in tables)
+        t = np.array([float(row["time_s"]) for row in tables[0][:n]])
+        curves[label] = {m: (t, np.array([[float(row.get(m) or np.nan) for row in tab[:n]] for tab in tables]))
+                         for m in CURVE_METRICS if m in tables[0][0]}
+    metrics = sorted({m for c in curves.values() for m in c})
+    if not metrics:
+        return
+    (sweep_dir / "plots").mkdir(exist_ok=True)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for label, c in curves.items():
+            if metric not in c:
+                continue
+            t, values = c[metric]
+            stats = [mean_ci95(values[:, k]) for k in range(values.shape[1])]
+            mean = np.array([s[0] for s in stats])
+            half = np.nan_to_num(np.array([s[1] for s in stats]))
+            ax.plot(t, mean, label=label)
+            ax.fill_between(t, mean - half, mean + half, alpha=0.25)
+        ax.set_title(metric, fontsize=9)
+        ax.set_xlabel("simulated time (s)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(sweep_dir / "plots" / "curves.png", dpi=110)
+    plt.close(fig)

@@ -1,0 +1,532 @@
+"""Demo videos: the twitching limb with its muscles, a caption and the body map being learned.
+
+Low level: :class:`VideoRecorder` renders a Simulation (or a LimbEnv) from a camera, draws the
+muscle overlay (robot_twitch.render), a caption and an optional side panel
+(robot_twitch.overlay), and writes .mp4 (libx264 via imageio-ffmpeg's bundled ffmpeg) or .gif
+(Pillow)::
+
+    rec = VideoRecorder(sim, size=(640, 480), fps=30, out_path="demo.mp4")
+    for ...:
+        sim.step(u)
+        rec.add_frame(caption={"sleep_state": "active", "time_s": sim.time_s})
+    rec.write()
+
+High level: :func:`record_demo` steps a Simulation with a motor drive at the control rate,
+renders at ``fps`` and writes the file; :func:`video_from_config` does the same from an
+ExperimentConfig (for ``robot-twitch video CONFIG -o demo.mp4``). From the shell::
+
+    python -m robot_twitch.video -o demo.gif --seconds 8 --size 320x240 --fps 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pybullet
+from PIL import Image
+
+from robot_twitch.body.spec import Body, load_body
+from robot_twitch.envs.camera import CameraSpec, default_camera
+from robot_twitch.overlay import draw_caption, draw_panel, map_agreement
+from robot_twitch.render import camera_matrices, draw_muscles, select_renderer
+from robot_twitch.sim import LimbState, SimConfig, Simulation
+
+FORMATS: tuple[str, ...] = ("mp4", "gif")
+PANEL_WIDTH_FRAC = 0.3
+HIGHLIGHT_S = 0.1  # a twitch flashes its muscle for this long after onset [s]
+
+PanelFn = Callable[[LimbState], Mapping[str, Any] | None]
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'640x480' -> (640, 480)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size {text!r} is invalid: expected WIDTHxHEIGHT, e.g. 640x480") from None
+    if w < 16 or h < 16:
+        raise ValueError(f"size {text!r} is too small: expected at least 16x16")
+    return w, h
+
+
+def video_format(path: str | Path) -> str:
+    """'mp4' or 'gif' from a file name; ValueError for anything else."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise ValueError(f"video file {str(path)!r} has extension {suffix!r}: expected one of {FORMATS}")
+    return suffix
+
+
+class VideoRecorder:
+    """Renders frames of a limb with overlays and encodes them.
+
+    Args:
+        sim_or_env: a Simulation, or an env with a ``sim`` attribute (LimbEnv, also wrapped).
+        camera: the camera; None frames the body with ``default_camera`` for the scene viewport.
+        size: (width, height) of the whole frame [px] (even numbers for mp4).
+        fps: frames per second of the output file.
+        panel_fn: called with the LimbState when ``add_frame`` gets no panel; returns the panel
+            dict (see robot_twitch.overlay) or None.
+        side_panel: reserve a side panel on the right (PANEL_WIDTH_FRAC of the width); None:
+            only when ``panel_fn`` is given.
+        renderer: "tiny", "egl" or "auto" (robot_twitch.render.select_renderer).
+        out_path: stream frames to this file while recording (mp4); None keeps them in memory
+            until ``write(path)``. GIFs are always kept in memory (they are small).
+        crf: libx264 constant rate factor (lower = better quality, larger file).
+    """
+
+    def __init__(self, sim_or_env: Any, camera: CameraSpec | None = None, size: tuple[int, int] = (640, 480),
+                 fps: float = 30, panel_fn: PanelFn | None = None, side_panel: bool | None = None,
+                 renderer: str = "tiny", out_path: str | Path | None = None, crf: int = 23) -> None:
+        sim = getattr(getattr(sim_or_env, "unwrapped", sim_or_env), "sim", sim_or_env)
+        if not isinstance(sim, Simulation):
+            raise TypeError(f"expected a Simulation or an env with .sim, got {type(sim_or_env).__name__}")
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        self.sim = sim
+        self.width, self.height = int(size[0]), int(size[1])
+        self.fps = float(fps)
+        self.panel_fn = panel_fn
+        with_panel = panel_fn is not None if side_panel is None else side_panel
+        self.panel_width = int(round(PANEL_WIDTH_FRAC * self.width)) if with_panel else 0
+        self.scene_width = self.width - self.panel_width
+        self.camera = camera or default_camera(sim.body, aspect=self.scene_width / self.height)
+        self.renderer_flag = select_renderer(sim, renderer)
+        self.crf = int(crf)
+        self.out_path = None if out_path is None else Path(out_path)
+        self._frames: list[np.ndarray] = []
+        self._writer: Any = None
+        self.n_frames = 0
+        self._view, self._proj = camera_matrices(sim, self.camera, self.scene_width, self.height)
+
+    # -- frames -------------------------------------------------------------------------
+    def render(self, state: LimbState | None = None, caption: Mapping[str, Any] | str | None = None,
+               panel: Mapping[str, Any] | None = None, highlight: np.ndarray | None = None) -> np.ndarray:
+        """One composed frame (height, width, 3) uint8 of the Simulation's current pose.
+
+        ``state`` supplies activations and muscle paths (default: ``sim.state``); ``highlight``
+        (M,) in [0, 1] flashes twitching muscles.
+        """
+        state = self.sim.state if state is None else state
+        scene = self.sim.camera_image(self.scene_width, self.height, self._view, self._proj, self.renderer_flag)
+        if self.panel_width:
+            image = Image.new("RGB", (self.width, self.height), (245, 245, 245))
+            image.paste(Image.fromarray(scene), (0, 0))
+        else:
+            image = Image.fromarray(scene)
+        draw_muscles(image, self.sim, state.path_points_m, state.activation, self._view, self._proj, highlight,
+                     viewport=(self.scene_width, self.height))
+        if panel is None and self.panel_fn is not None:
+            panel = self.panel_fn(state)
+        if panel is not None and self.panel_width:
+            draw_panel(image, panel, (self.scene_width, 0, self.width - 1, self.height - 1))
+        if caption:
+            draw_caption(image, caption, (0, 0, self.scene_width, self.height))
+        return np.asarray(image)
+
+    def add_frame(self, state: LimbState | None = None, caption: Mapping[str, Any] | str | None = None,
+                  panel: Mapping[str, Any] | None = None, highlight: np.ndarray | None = None) -> np.ndarray:
+        """Render a frame (see ``render``), append it to the video and return it."""
+        frame = self.render(state, caption, panel, highlight)
+        self.append(frame)
+        return frame
+
+    def append(self, frame: np.ndarray) -> None:
+        """Append an already composed frame (height, width, 3) uint8."""
+        if frame.shape != (self.height, self.width, 3):
+            raise ValueError(f"frame has shape {frame.shape}, expected ({self.height}, {self.width}, 3)")
+        if self.out_path is not None and video_format(self.out_path) == "mp4":
+            if self._writer is None:
+                self._writer = _mp4_writer(self.out_path, self.fps, self.crf)
+            self._writer.append_data(_even(frame))
+        else:
+            self._frames.append(frame)
+        self.n_frames += 1
+
+    @property
+    def frames(self) -> list[np.ndarray]:
+        """Frames kept in memory (empty when streaming to an mp4)."""
+        return self._frames
+
+    # -- output -------------------------------------------------------------------------
+    def write(self, path: str | Path | None = None) -> Path:
+        """Finish the video at ``path`` (default: ``out_path``) and return the path."""
+        target = Path(path) if path is not None else self.out_path
+        if target is None:
+            raise ValueError("no output path: pass write(path) or VideoRecorder(out_path=...)")
+        fmt = video_format(target)
+        if self.n_frames == 0:
+            raise ValueError("no frames recorded")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            if target != self.out_path:
+                raise ValueError(f"frames were streamed to {self.out_path}, cannot write them to {target}")
+            return target
+        if fmt == "gif":
+            write_gif(target, self._frames, self.fps)
+        else:
+            writer = _mp4_writer(target, self.fps, self.crf)
+            try:
+                for frame in self._frames:
+                    writer.append_data(_even(frame))
+            finally:
+                writer.close()
+        return target
+
+    def close(self) -> None:
+        """Close a streaming writer without raising (the file is finished as far as written)."""
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            finally:
+                self._writer = None
+
+    def __enter__(self) -> VideoRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    """Crop to even width and height (yuv420p needs them)."""
+    h, w = frame.shape[:2]
+    return frame[: h - h % 2, : w - w % 2]
+
+
+def _mp4_writer(path: Path, fps: float, crf: int) -> Any:
+    import imageio.v2 as imageio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return imageio.get_writer(
+        str(path), format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
+        quality=None, macro_block_size=1, ffmpeg_log_level="error",
+        output_params=["-crf", str(crf), "-preset", "veryfast", "-tune", "animation"],
+    )
+
+
+def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float, colours: int = 64) -> None:
+    """Animated GIF (loops forever) of frames (T, H, W, 3) uint8; ``colours`` per frame palette."""
+    images = [Image.fromarray(f).quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+              for f in frames]
+    duration_ms = 10 * max(1, int(round(100.0 / fps)))  # GIF delays are whole centiseconds
+    images[0].save(str(path), save_all=True, append_images=images[1:], duration=duration_ms, loop=0,
+                   optimize=False, disposal=1)
+
+
+# -- drives ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PulseEvent:
+    """A stand-in twitch: one muscle's rectangular pulse."""
+
+    onset_s: float
+    muscle_index: int
+    duration_s: float
+    amplitude: float
+    kind: str = "positive"
+
+
+class PulseDrive:
+    """Stand-in twitch drive: isolated rectangular pulses of single muscles at random times.
+
+    Poisson onsets at ``rate_hz`` (over all muscles), one muscle each, ``duration_s`` long with
+    excitation ``amplitude``; always "active" sleep. Implements the parts of the motor-drive
+    protocol that record_demo uses: step() -> (M,), sleep_state, time_s, events.
+    """
+
+    def __init__(self, n_muscles: int, control_dt_s: float = 0.01, rate_hz: float = 2.0,
+                 duration_s: float = 0.08, amplitude: float = 0.9, rng: np.random.Generator | None = None) -> None:
+        self.n_muscles = int(n_muscles)
+        self.control_dt_s = float(control_dt_s)
+        self.rate_hz, self.duration_s, self.amplitude = float(rate_hz), float(duration_s), float(amplitude)
+        self.rng = rng or np.random.default_rng(0)
+        self.sleep_state = "active"
+        self.events: list[PulseEvent] = []
+        self._step = 0
+        self._end_s = np.zeros(self.n_muscles)
+
+    @property
+    def time_s(self) -> float:
+        return self._step * self.control_dt_s
+
+    def step(self) -> np.ndarray:
+        """Excitations (M,) for the next control step."""
+        t = self.time_s
+        if self.rng.random() < self.rate_hz * self.control_dt_s:
+            m = int(self.rng.integers(self.n_muscles))
+            self.events.append(PulseEvent(t, m, self.duration_s, self.amplitude))
+            self._end_s[m] = t + self.duration_s
+        self._step += 1
+        return np.where(self._end_s > t + 1e-9, self.amplitude, 0.0)
+
+
+class _DriveView:
+    """Uniform view of a drive: an object with step() (motor drives, PulseDrive) or a callable."""
+
+    def __init__(self, drive: Any, n_muscles: int) -> None:
+        self.drive = drive
+        self.n_muscles = n_muscles
+        self._step: Callable[[], np.ndarray] = drive.step if hasattr(drive, "step") else drive
+        self._seen = 0
+        self._last = np.zeros(n_muscles)
+
+    def step(self) -> np.ndarray:
+        u = np.asarray(self._step(), dtype=float).reshape(-1)
+        if u.shape != (self.n_muscles,):
+            raise ValueError(f"drive returned excitations of shape {u.shape}, expected ({self.n_muscles},)")
+        return u
+
+    @property
+    def sleep_state(self) -> str | None:
+        state = getattr(self.drive, "sleep_state", None)
+        return getattr(state, "value", state)
+
+    def new_onsets(self, u: np.ndarray) -> list[tuple[float | None, int]]:
+        """(onset_s, muscle) of twitches since the last call: from the drive's events when it
+        logs them, else rising edges of the excitation (> 0.2 in one step)."""
+        events = getattr(self.drive, "events", None)
+        if events is not None:
+            new = events[self._seen:]
+            self._seen = len(events)
+            return [(float(e.onset_s), int(e.muscle_index)) for e in new]
+        rising = np.flatnonzero(u - self._last > 0.2)
+        self._last = u
+        return [(None, int(m)) for m in rising]
+
+
+def make_demo_drive(body: Body, drive: Any, control_dt_s: float, age_weeks: float, seed: int) -> Any:
+    """The drive for a demo: a name ("twitch", "pulses", or any robot_twitch.motor drive name),
+    or an object/callable passed through. "twitch" is the sleep-twitch generator at
+    ``age_weeks``; "pulses" is the stand-in PulseDrive."""
+    if not isinstance(drive, str):
+        return drive
+    rng = np.random.default_rng(seed)
+    if drive == "pulses":
+        return PulseDrive(len(body.muscle_names), control_dt_s, rng=rng)
+    from robot_twitch.motor import TwitchConfig, make_drive
+
+    config = TwitchConfig(age_weeks=age_weeks) if drive == "twitch" else None
+    return make_drive(drive, body.muscles, control_dt_s, config, rng)
+
+
+# -- learner -----------------------------------------------------------------------------------
+class _LearnerFeed:
+    """Feeds a learner TransitionBatch-es built from the simulation, and makes panel dicts."""
+
+    def __init__(self, learner: Any, sim: Simulation, batch_steps: int, seed: int) -> None:
+        from robot_twitch.learn.base import TransitionBatch
+        from robot_twitch.sensors import SensorModel
+        from robot_twitch.sensors_layout import SensorLayout
+
+        body = sim.body
+        self.batch_cls = TransitionBatch
+        self.learner = learner
+        self.layout = SensorLayout(body.joint_names, body.muscle_names, body.link_names)
+        self.sensors = SensorModel(self.layout, body.muscle_params.max_isometric_force_n)
+        self.rng = np.random.default_rng(seed)
+        self.sensors.reset(sim.state)
+        self.frame = self.layout.flatten(self.sensors.read(sim.state, self.rng))
+        self.batch_steps = batch_steps
+        self.rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]] = []
+        self.curve: list[tuple[float, float]] = []
+        self.learned: np.ndarray | None = None
+        self.row_labels = list(body.muscle_names)
+        self.col_labels = list(body.joint_names)
+
+    def observe(self, u: np.ndarray, state: LimbState, onset: np.ndarray, time_s: float) -> None:
+        nxt = self.layout.flatten(self.sensors.read(state, self.rng))
+        self.rows.append((u, self.frame, nxt, onset, time_s))
+        self.frame = nxt
+        if len(self.rows) >= self.batch_steps:
+            self.flush(state)
+
+    def flush(self, state: LimbState) -> None:
+        if not self.rows:
+            return
+        u, s, n, o, t = (np.array(v) for v in zip(*self.rows, strict=True))
+        self.rows.clear()
+        self.learner.observe(self.batch_cls(u, s, n, self.layout, o, t))
+        try:
+            self.learned = np.asarray(self.learner.body_map()["action_map"], dtype=float)
+        except (ValueError, KeyError, np.linalg.LinAlgError):
+            return
+        self.curve.append((float(state.time_s), map_agreement(self.learned, state.moment_arms_m)))
+
+    def panel(self, state: LimbState) -> dict[str, Any]:
+        return {"learned": self.learned, "truth": state.moment_arms_m, "curve": list(self.curve),
+                "curve_label": "agreement (cos)", "curve_range": (0.0, 1.0),
+                "row_labels": self.row_labels, "col_labels": self.col_labels}
+
+
+def make_demo_learner(learner: Any, control_dt_s: float) -> Any:
+    """A learner object from a name ("action_map") or pass an object through (None stays None)."""
+    if learner is None or not isinstance(learner, str):
+        return learner
+    if learner == "action_map":
+        from robot_twitch.learn import ActionMapLearner
+
+        return ActionMapLearner(dt_s=control_dt_s)
+    raise ValueError(f"learner {learner!r} is invalid for a demo video: expected 'action_map' or an object")
+
+
+# -- the demo ----------------------------------------------------------------------------------
+@dataclass
+class DemoResult:
+    """What record_demo made."""
+
+    path: Path
+    n_frames: int
+    seconds: float
+    size: tuple[int, int]
+    fps: float
+    twitches: int
+    wall_s: float
+    renderer: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float = 8.0,
+                out_path: str | Path = "demo.mp4", size: tuple[int, int] = (640, 480), fps: float = 30,
+                learner: Any = None, age_weeks: float = 8.0, seed: int = 0, sim_config: SimConfig | None = None,
+                camera: CameraSpec | None = None, renderer: str = "tiny", learner_batch_steps: int = 10,
+                still_path: str | Path | None = None, still_time_s: float | None = None) -> DemoResult:
+    """Step a Simulation with a drive's excitations at the control rate and write a video.
+
+    Args:
+        body: body name, body YAML path, or a loaded Body.
+        drive: "twitch" (robot_twitch.motor sleep twitches at ``age_weeks``), "pulses" (stand-in
+            isolated single-muscle pulses), another motor drive name, an object with
+            ``step() -> (M,)`` (optionally ``sleep_state`` and ``events``) or a callable.
+        seconds: simulated duration [s]; the video has round(seconds * fps) frames, frame k
+            shows the limb at simulated time k / fps (played back in real time).
+        out_path: .mp4 or .gif.
+        size: (width, height) [px]; fps: frames per second.
+        learner: None, "action_map", or an object with observe(TransitionBatch) and
+            body_map()["action_map"] (M, J): adds a side panel, learned map beside R(q) and
+            their agreement over time.
+        age_weeks: shown in the caption and used by the "twitch" drive.
+        seed: seeds the drive and the sensor noise.
+        still_path: also save one PNG frame (at ``still_time_s``, default mid-video).
+    """
+    t_wall = time.perf_counter()
+    body = body if isinstance(body, Body) else load_body(body)
+    fmt = video_format(out_path)
+    n_frames = int(round(seconds * fps))
+    if n_frames < 1:
+        raise ValueError(f"seconds * fps = {seconds} * {fps} gives no frames")
+    with Simulation(body, sim_config) as sim:
+        dt = sim.config.control_dt_s
+        drive_obj = make_demo_drive(body, drive, dt, age_weeks, seed)
+        view = _DriveView(drive_obj, len(body.muscle_names))
+        learner_obj = make_demo_learner(learner, dt)
+        feed = None if learner_obj is None else _LearnerFeed(learner_obj, sim, learner_batch_steps, seed + 1)
+        recorder = VideoRecorder(sim, camera, size, fps, side_panel=feed is not None, renderer=renderer,
+                                 out_path=out_path if fmt == "mp4" else None)
+        renderer_name = "egl" if recorder.renderer_flag == pybullet.ER_BULLET_HARDWARE_OPENGL else "tiny"
+        last_onset = np.full(len(body.muscle_names), -np.inf)
+        twitches = 0
+        still_k = n_frames // 2 if still_time_s is None else min(n_frames - 1, int(round(still_time_s * fps)))
+        step = 0
+        try:
+            for k in range(n_frames):
+                t_frame = k / fps
+                while step * dt < t_frame - 1e-9:
+                    u = view.step()
+                    onsets = view.new_onsets(u)
+                    onset_mask = np.zeros(len(u), dtype=bool)
+                    for onset_s, m in onsets:
+                        last_onset[m] = step * dt if onset_s is None else onset_s
+                        onset_mask[m] = True
+                    twitches += len(onsets)
+                    state = sim.step(u)
+                    step += 1
+                    if feed is not None:
+                        feed.observe(u, state, onset_mask, state.time_s)
+                state = sim.state
+                age = np.maximum(state.time_s - last_onset, 0.0)
+                highlight = np.clip(1.0 - age / HIGHLIGHT_S, 0.0, 1.0)
+                caption = {"sleep_state": view.sleep_state, "age_weeks": age_weeks, "time_s": state.time_s,
+                           "twitches": twitches}
+                panel = None if feed is None else feed.panel(state)
+                frame = recorder.add_frame(state, caption, panel, highlight)
+                if still_path is not None and k == still_k:
+                    Path(still_path).parent.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray(frame).save(str(still_path))
+            path = recorder.write(out_path)
+        finally:
+            recorder.close()
+    extras: dict[str, Any] = {}
+    if feed is not None and feed.curve:
+        extras["final_agreement"] = feed.curve[-1][1]
+    return DemoResult(Path(path), n_frames, float(seconds), (recorder.width, recorder.height), float(fps),
+                      twitches, time.perf_counter() - t_wall, renderer_name, extras)
+
+
+def video_from_config(config: Any, out_path: str | Path, seconds: float | None = None,
+                      size: tuple[int, int] | None = None, fps: float | None = None,
+                      renderer: str = "tiny") -> DemoResult:
+    """The demo video for an ExperimentConfig (what ``robot-twitch video CONFIG -o demo.mp4`` runs).
+
+    Uses config.body, config.sim, config.drive (kind and its section; twitch age_weeks in the
+    caption), config.seed, and the ``outputs.video`` section (seconds, width, height, fps)
+    unless overridden by the arguments; the side panel shows the action_map learner (with its
+    params) when it is among config.learners.names. The format follows ``out_path``'s suffix.
+    """
+    from robot_twitch.experiment import sim_config_of
+    from robot_twitch.motor import make_drive
+
+    video = config.outputs.video
+    seconds = float(video.seconds if seconds is None else seconds)
+    size = (int(video.width), int(video.height)) if size is None else size
+    fps = float(video.fps if fps is None else fps)
+    sim_config = sim_config_of(config)
+    body = load_body(config.body)
+    dt = sim_config.control_dt_s
+    drive = make_drive(config.drive.kind, body.muscles, dt, config.drive.selected(),
+                       np.random.default_rng(np.random.SeedSequence(config.seed).spawn(4)[0]))
+    learner = None
+    if "action_map" in config.learners.names:
+        from robot_twitch.learn import ActionMapLearner
+
+        params = {"dt_s": dt, **dict(config.learners.params.get("action_map", {}))}
+        learner = ActionMapLearner(**params)
+    return record_demo(body, drive, seconds, out_path, size, fps, learner=learner,
+                       age_weeks=float(config.drive.twitch.age_weeks), seed=int(config.seed),
+                       sim_config=sim_config, renderer=renderer)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m robot_twitch.video``: record a demo of a built-in body."""
+    parser = argparse.ArgumentParser(prog="python -m robot_twitch.video", description=__doc__.split("\n")[0])
+    parser.add_argument("-o", "--out", default="demo.mp4", help="output .mp4 or .gif")
+    parser.add_argument("--body", default="planar_arm")
+    parser.add_argument("--drive", default="twitch", help="twitch, pulses, white_noise, ou, sine, awake")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--size", type=parse_size, default=(640, 480), help="WIDTHxHEIGHT")
+    parser.add_argument("--fps", type=float, default=30.0)
+    parser.add_argument("--age-weeks", type=float, default=8.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learner", default=None, help="action_map: side panel with the map being learned")
+    parser.add_argument("--still", default=None, help="also save one PNG frame here")
+    parser.add_argument("--still-time", type=float, default=None, help="time of the PNG frame [s] (default: middle)")
+    parser.add_argument("--renderer", default="tiny", choices=("tiny", "egl", "auto"))
+    args = parser.parse_args(argv)
+    result = record_demo(args.body, args.drive, args.seconds, args.out, args.size, args.fps,
+                         learner=args.learner, age_weeks=args.age_weeks, seed=args.seed,
+                         renderer=args.renderer, still_path=args.still,
+                         still_time_s=args.still_time)
+    print(f"wrote {result.path}: {result.n_frames} frames {result.size[0]}x{result.size[1]} at "
+          f"{result.fps:g} fps, {result.twitches} twitches, {result.wall_s:.1f} s wall")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
