@@ -112,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a grid of conditions x seeds and aggregate")
     sweep.add_argument("config")
-    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2", help="a swept key")
-    sweep.add_argument("--seeds", type=int, default=3, help="seeds per condition (0..N-1 added to config seed)")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                       help="a swept key (default: the config's sweep.grid)")
+    sweep.add_argument("--seeds", type=int, default=None, help="seeds per condition (default: the config's sweep.seeds)")
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     sweep.add_argument("--out", default="runs")
     sweep.add_argument("--backend", choices=("local", "ray"), default="local")

@@ -163,6 +163,16 @@ class OutputSection:
 
 
 @dataclass(frozen=True)
+class SweepSection:
+    """The default grid of `robot-twitch sweep` for this config (--grid and --seeds override it)."""
+
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    """Key -> values to sweep; the product of all keys is run."""
+    seeds: int = 10
+    """Seeds per condition (config seed, seed + 1, ...)."""
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """A whole experiment: body, physics, drive, learners, duration, evaluation, outputs."""
 
@@ -190,6 +200,8 @@ class ExperimentConfig:
     """Changes of the body during the run (experiment 6)."""
     outputs: OutputSection = field(default_factory=OutputSection)
     """What the run writes."""
+    sweep: SweepSection = field(default_factory=SweepSection)
+    """Default grid and seeds for `robot-twitch sweep`."""
 
     def __post_init__(self) -> None:
         if not self.duration_s > 0:

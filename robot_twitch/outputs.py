@@ -100,6 +100,12 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
         "metrics": {k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")},
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    video = runner.config.outputs.video
+    if video.enabled:
+        from robot_twitch.video import video_from_config
+
+        # Re-simulates the first `seconds` from the same seed: identical to the run's start.
+        video_from_config(runner.config, run_dir / f"video.{video.format}")
     if runner.config.outputs.plots:
         from robot_twitch.plots import write_run_plots
 

@@ -63,13 +63,14 @@ def mean_ci95(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(half)
 
 
-def run_sweep(config: str, grid: list[str], seeds: int, overrides: list[str] | None = None,
+def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[str] | None = None,
               out: Path = Path("runs"), backend: str = "local", workers: int = 2,
               address: str | None = None) -> Path:
     """Run the grid x seeds; write sweep.json, aggregate.csv/.md and plots; return the sweep dir."""
     overrides = list(overrides or [])
     base = load_config(config, overrides)  # validate before anything runs or is written
-    axes = parse_grid(grid)
+    axes = parse_grid(grid) if grid else {k: list(v) for k, v in base.sweep.grid.items()}
+    seeds = base.sweep.seeds if seeds is None else seeds
     for key, values in axes.items():  # validate every grid value up front
         for v in values:
             load_config(config, [*overrides, f"{key}={json.dumps(v)}"])

@@ -61,9 +61,9 @@ def delta_scores(
     if true.shape[0] < 2:
         raise ValueError("need at least 2 held-out steps to score")
     var = true.var(axis=0)
-    if scale is None:
-        scale = np.sqrt(var)
-    scale = np.asarray(scale, dtype=np.float64)
+    # A channel that hardly moved in training but moves in the held-out stretch is scaled by
+    # its held-out spread, so that it cannot blow the pooled score up on its own.
+    scale = np.sqrt(var) if scale is None else np.maximum(np.asarray(scale, dtype=np.float64), np.sqrt(var))
     ok = (var > max(1e-20, 1e-12 * float(var.max()))) & (scale > _SD_FLOOR)
     if not ok.any():
         raise ValueError("held-out batch has no sensor channel that changes")
