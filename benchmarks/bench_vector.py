@@ -96,7 +96,10 @@ def memory_per_limb_mb(body: str, n: int, per_world: int) -> float:
     queue: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_memory_worker, args=(body, n, per_world, queue))
     proc.start()
-    value = queue.get()
+    try:
+        value = queue.get(timeout=600)
+    except Exception:  # the child died (e.g. out of memory)
+        value = float("nan")
     proc.join()
     return value
 

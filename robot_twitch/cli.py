@@ -77,7 +77,7 @@ def _cmd_bodies(args: argparse.Namespace) -> int:
 def _cmd_envs(args: argparse.Namespace) -> int:
     from robot_twitch.envs import ENV_REGISTRY
 
-    for env_id, (entry, kwargs, steps) in ENV_REGISTRY.items():
+    for env_id, (entry, _kwargs, steps) in ENV_REGISTRY.items():
         print(f"{env_id:<28} {entry}  max_episode_steps={steps}")
     return EXIT_OK
 

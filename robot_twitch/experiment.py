@@ -16,9 +16,9 @@ from __future__ import annotations
 import copyreg
 import json
 import pickle
-import types
 import signal
 import time
+import types
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -37,6 +37,7 @@ from robot_twitch.motor import generate, make_drive, match_energy, save_events
 from robot_twitch.sensors import SensorConfig, SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import SimConfig, Simulation
+
 
 # Drive configs hold read-only mappings; let checkpoints pickle them as plain dicts.
 def _mappingproxy(data: dict) -> types.MappingProxyType:

@@ -88,7 +88,7 @@ def convert(tp: Any, value: Any, path: Path | None, key: str) -> Any:
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(value) != len(args):
                 raise _fail(path, key, value, f"a list of {len(args)} items")
-            return tuple(convert(a, v, path, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+            return tuple(convert(a, v, path, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True)))
         item = args[0] if args else Any
         items = [convert(item, v, path, f"{key}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple or tp is tuple else items

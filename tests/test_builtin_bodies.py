@@ -48,14 +48,7 @@ def test_moment_arms_keep_one_sign_over_the_joint_ranges(bodies, name):
             f"{body.muscle_names[m]} on {body.joint_names[j]}: R spans {r.min():+.4f}..{r.max():+.4f} m")
 
 
-_DAMPING_CASES = [
-    pytest.param(name, marks=pytest.mark.xfail(
-        reason="planar_arm (not designed with this check): with all four elbow muscles fully "
-               "active, b*dt/I reaches ~2.5 at the elbow in its worst posture; it has not "
-               "diverged in practice because the fibre velocity is clipped to |v~| <= 1",
-        strict=False)) if name == "planar_arm" else name
-    for name in BUILTIN_BODIES
-]
+_DAMPING_CASES = BUILTIN_BODIES
 
 
 @pytest.mark.parametrize("name", _DAMPING_CASES)
