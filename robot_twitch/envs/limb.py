@@ -121,7 +121,7 @@ class LimbEnv(gym.Env):
         if bad.any():
             names = [self.body.muscle_names[i] for i in np.flatnonzero(bad)]
             raise ValueError(f"action contains NaN or inf for muscles {names}; expected values in [0, 1]")
-        return np.clip(u, 0.0, 1.0)
+        return np.minimum(np.maximum(u, 0.0), 1.0)
 
     @property
     def limb_state(self) -> LimbState:
