@@ -1,0 +1,31 @@
+"""MotorDriveWrapper: stepping the env runs autonomous sleep with twitches."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+import robot_twitch  # noqa: F401
+from robot_twitch.envs.wrappers import MotorDriveWrapper
+from robot_twitch.motor import TwitchConfig
+
+
+def _run(seed: int, steps: int = 300):
+    env = MotorDriveWrapper(gym.make("RobotTwitch/Limb-v0"), "twitch", TwitchConfig(inter_burst_median_s=1.0))
+    env.reset(seed=seed)
+    q, twitches = [], 0
+    for _ in range(steps):
+        obs, _, _, _, info = env.step(np.zeros(6))
+        q.append(obs["joint_pos"].copy())
+        twitches += len(info["new_twitches"])
+        assert info["sleep_state"] == "active"
+    env.close()
+    return np.array(q), twitches
+
+
+def test_zero_actions_twitch_the_limb_deterministically():
+    q, twitches = _run(0)
+    assert twitches > 0
+    assert np.ptp(q, axis=0).max() > 0.01  # the twitches move the limb
+    q2, twitches2 = _run(0)
+    assert twitches2 == twitches and np.array_equal(q, q2)
