@@ -10,7 +10,7 @@ segments stay stable; MyoSuite's MuJoCo models step at 500 Hz). Muscles are upda
 `control_hz` (default 100 Hz, 10 ms): activation dynamics are integrated exactly, so the
 10 ms / 40 ms time constants are resolved, and the velocity-dependent muscle force acts as a
 damper whose explicit update is stable when b * dt / I << 2 for every segment (checked for the
-built-in bodies in tests/test_physics.py). Torques set once persist over all substeps of one
+built-in bodies in tests/test_builtin_bodies.py). Torques set once persist over all substeps of one
 `stepSimulation` call (Bullet's numSubSteps), so the Python cost is paid once per control step.
 """
 
@@ -211,7 +211,8 @@ class Simulation:
 
     def _touch(self) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
         """Normal contact force per link (L,), from the ground and from self-contact."""
-        return touch_from_contacts(self._get_contacts(), self.robot_id, self._link_slot, self.body.link_names)
+        return touch_from_contacts(self._get_contacts(), self.robot_id, self._link_slot, self.body.link_names,
+                                   self.config.substeps)
 
     # -- rendering -----------------------------------------------------------------------
     def camera_image(self, width: int, height: int, view: np.ndarray, projection: np.ndarray,
@@ -331,15 +332,21 @@ def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
 
 
 def touch_from_contacts(points: tuple, robot_id: int, link_slot: dict[int, int],
-                        names: tuple[str, ...]) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
-    """Normal force per link (L,) and named contacts from getContactPoints(bodyA=robot_id)."""
+                        names: tuple[str, ...], substeps: int = 1
+                        ) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
+    """Normal force per link (L,) [N] and named contacts from getContactPoints(bodyA=robot_id).
+
+    With numSubSteps > 1 Bullet reports the normal impulse of the last substep divided by the
+    whole control step, i.e. the force divided by `substeps` (a 1 N weight reads 0.1 N with 10
+    substeps); multiplying by `substeps` restores newtons.
+    """
     touch = np.zeros(len(names))
     if not points:
         return touch, []
     contacts = []
     for point in points:
         slot_a = link_slot.get(point[3])
-        force = point[9]
+        force = point[9] * substeps
         if slot_a is None:
             continue
         touch[slot_a] += force

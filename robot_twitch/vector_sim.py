@@ -193,7 +193,8 @@ class VectorSimulation:
         for i, (get, limb) in enumerate(zip(self._get_contacts, self.limbs, strict=True)):
             found = get()
             if found:
-                touch[i], limb_contacts = touch_from_contacts(found, limb.robot_id, limb.link_slot, names)
+                touch[i], limb_contacts = touch_from_contacts(found, limb.robot_id, limb.link_slot, names,
+                                                                    self.config.substeps)
                 contacts.append(limb_contacts)
             else:
                 contacts.append([])

@@ -223,3 +223,17 @@ def test_infant_hand_flexion_produces_self_contact(bodies):
             state = sim.step(flex)
             self_contacts |= {(a, b) for a, b, f in state.contacts if b != "ground" and f > 0}
     assert self_contacts, "flexing the hand near the body produced no self-contact"
+
+
+def test_touch_reads_newtons_whatever_the_number_of_substeps(bodies):
+    """Bullet divides reported contact force by the substeps; the sensor must not (regression)."""
+    body = bodies["infant"]
+    n = len(body.muscle_names)
+    readings = {}
+    for control_hz in (100.0, 1000.0):  # 10 substeps vs none, same 1 kHz physics
+        with Simulation(body, SimConfig(control_hz=control_hz)) as sim:
+            for _ in range(int(control_hz)):  # one second at rest on the mattress
+                state = sim.step(np.zeros(n))
+            readings[control_hz] = state.touch_n.sum()
+    assert readings[1000.0] > 0.1
+    assert readings[100.0] == pytest.approx(readings[1000.0], rel=0.15)

@@ -166,7 +166,8 @@ def read_urdf(path: Path) -> Skeleton:
     roots = [link for link in link_names if link not in children]
     if len(roots) != 1:
         raise BodyFileError(path, None, f"expected exactly one root link, found {roots}")
-    # Topological order, the order Bullet also uses for link indices (depth-first from root).
+    # Topological (breadth-first) order: every parent joint before its children. Bullet numbers
+    # links in its own order, so simulators map joints and links by name, never by position.
     ordered: list[UrdfJoint] = []
     frontier = [roots[0]]
     while frontier:
