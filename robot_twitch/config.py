@@ -119,17 +119,28 @@ class BodyChange:
 
     at_s: float
     """When the change happens [simulated s]."""
-    kind: Literal["lose_muscle", "weaken_muscle", "move_attachment"]
+    kind: Literal["lose_muscle", "weaken_muscle", "move_attachment", "scale_segment"]
     """lose_muscle: the muscle produces no force; weaken_muscle: scale its force by `factor`;
-    move_attachment: shift one path point of the muscle by `offset_m` in its link frame."""
-    muscle: str
-    """Name of the muscle changed."""
+    move_attachment: shift one path point of the muscle by `offset_m` in its link frame;
+    scale_segment: grow link `link` by `factor` (lengths x factor, mass x factor^3)."""
+    muscle: str = ""
+    """Name of the muscle changed (lose_muscle, weaken_muscle, move_attachment)."""
+    link: str = ""
+    """Name of the link grown (scale_segment)."""
     factor: float = 0.5
-    """Force scale for weaken_muscle."""
+    """Force scale for weaken_muscle; length scale for scale_segment."""
     point: int = -1
     """Path point index for move_attachment (-1: the insertion)."""
     offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """Shift of the path point in its link frame [m] for move_attachment."""
+
+    def __post_init__(self) -> None:
+        if self.kind == "scale_segment" and not self.link:
+            raise ConfigError(None, "body_changes.link", "scale_segment needs `link`: the link to grow")
+        if self.kind != "scale_segment" and not self.muscle:
+            raise ConfigError(None, "body_changes.muscle", f"{self.kind} needs `muscle`: the muscle changed")
+        if not self.factor > 0 and self.kind in ("scale_segment", "weaken_muscle"):
+            raise ConfigError(None, "body_changes.factor", f"{self.factor!r} must be positive")
 
 
 @dataclass(frozen=True)
@@ -286,9 +297,18 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
 def _validate_components(config: ExperimentConfig, path: Path) -> None:
     """Build the pieces whose own checks span several keys, anchoring errors at this file."""
+    from robot_twitch.body.spec import load_body
     from robot_twitch.experiment import make_learners, sim_config_of
     from robot_twitch.sensors import SensorConfig
 
+    body = load_body(config.body)
+    for k, change in enumerate(config.body_changes):
+        if change.kind == "scale_segment" and change.link not in body.link_names:
+            raise ConfigError(path, f"body_changes[{k}].link",
+                              f"{change.link!r} is not a link of {body.name}; links: {list(body.link_names)}")
+        if change.kind != "scale_segment" and change.muscle not in body.muscle_names:
+            raise ConfigError(path, f"body_changes[{k}].muscle",
+                              f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
     try:
         sim = sim_config_of(config)
         SensorConfig(dict(config.sensors.noise_std), dict(config.sensors.delay_steps))

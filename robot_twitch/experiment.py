@@ -16,7 +16,9 @@ from __future__ import annotations
 import copyreg
 import json
 import pickle
+import shutil
 import signal
+import tempfile
 import time
 import types
 from collections import deque
@@ -100,8 +102,15 @@ def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
     return LearnerGroup(learners)
 
 
-def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray) -> Body:
-    """A new Body with the change applied (force_scale (M,) is updated in place)."""
+def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray, workdir: Path) -> Body:
+    """A new Body with the change applied (force_scale (M,) is updated in place).
+
+    workdir receives the grown URDF of a scale_segment change.
+    """
+    if change.kind == "scale_segment":
+        from robot_twitch.body.growth import scale_segment
+
+        return scale_segment(body, change.link, change.factor, workdir)
     if change.muscle not in body.muscle_names:
         raise ConfigError(None, "body_changes.muscle",
                           f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
@@ -171,6 +180,7 @@ class ExperimentRun:
         self.sim = Simulation(self.body, self.sim_config)
         self.frame = self.layout.flatten(self.sensors_reset())
         self._stop_requested = False
+        self.workdir = Path(tempfile.mkdtemp(prefix="robot_twitch-"))  # grown URDFs of body changes
 
     # -- setup -------------------------------------------------------------------------
     def _make_drive(self, dt: float):
@@ -224,7 +234,9 @@ class ExperimentRun:
 
     def _apply_change(self, change: BodyChange) -> None:
         p = self.progress
-        self.body = apply_body_change(self.body, change, p.force_scale)
+        self.body = apply_body_change(self.body, change, p.force_scale, self.workdir)
+        if change.kind == "scale_segment":
+            self.rebuild_world()  # Bullet must load the grown skeleton
         self.sim.body = self.body
         params = self.sim.params
         self.sim.params = replace(params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
@@ -286,7 +298,6 @@ class ExperimentRun:
             "sensors": self.sensors,
             "rngs": (self.drive_rng, self.sensor_rng, self.heldout_rng, self.reach_rng),
             "learners": self.learners.state_dict(),
-            "body": self.body.paths.geometry,
         }
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
@@ -302,7 +313,10 @@ class ExperimentRun:
         self.sensors = payload["sensors"]
         self.drive_rng, self.sensor_rng, self.heldout_rng, self.reach_rng = payload["rngs"]
         self.learners.load_state_dict(payload["learners"])
-        self.body = replace(self.base_body, paths=MusclePathModel(self.base_body.kinematics, payload["body"]))
+        # Re-apply the changes made so far to the base body (deterministic; force scales are saved).
+        self.body = self.base_body
+        for change in self.config.body_changes[: self.progress.changes_applied]:
+            self.body = apply_body_change(self.body, change, np.ones(len(self.body.muscle_names)), self.workdir)
         self.sim.close()
         self.sim = Simulation(self.body, self.sim_config)
         self.sim.params = replace(self.sim.params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
@@ -311,6 +325,7 @@ class ExperimentRun:
 
     def close(self) -> None:
         self.sim.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def restore_sim_state(sim: Simulation, q: np.ndarray, qd: np.ndarray, activation: np.ndarray,

@@ -179,3 +179,19 @@ def test_sweep_ray_backend_on_a_local_cluster(tiny_config, tmp_path):
                           "learners.names=[hebbian]"], out=tmp_path, backend="ray")
     records = json.loads((sweep_dir / "sweep.json").read_text())
     assert len(records) == 2 and all(r["error"] is None for r in records)
+
+
+def test_config_reference_is_in_sync_with_the_code():
+    from robot_twitch.config_doc import config_reference_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+    assert doc.read_text() == config_reference_markdown(), "regenerate: python -m robot_twitch.config_doc > docs/config.md"
+
+
+def test_every_shipped_config_validates():
+    from robot_twitch.config import builtin_configs
+
+    assert {"quickstart", "exp1_twitch_vs_babbling", "exp6_body_change", "planar_arm", "leg", "infant"} <= set(
+        builtin_configs())
+    for path in builtin_configs().values():
+        load_config(path)
