@@ -9,6 +9,8 @@ import gymnasium as gym
 # Every env variant is one entry: id -> (entry point, default kwargs, max_episode_steps).
 ENV_REGISTRY: dict[str, tuple[str, dict[str, Any], int]] = {
     "RobotTwitch/Limb-v0": ("robot_twitch.envs.limb:LimbEnv", {}, 1000),
+    "RobotTwitch/Reach-v0": ("robot_twitch.envs.reach:ReachEnv", {}, 300),
+    "RobotTwitch/ReachTip-v0": ("robot_twitch.envs.reach:ReachEnv", {"mode": "fingertip"}, 300),
 }
 
 
