@@ -23,10 +23,12 @@ from _common import RawLimbs, machine, median, pin_to_core, timed  # noqa: E402
 
 import robot_twitch  # noqa: E402,F401
 from robot_twitch.body.spec import builtin_bodies  # noqa: E402
+from robot_twitch.sim import SimConfig  # noqa: E402
 
 
-def bench_body(name: str, steps: int, repeats: int) -> dict[str, float]:
-    wrapped = gym.make("RobotTwitch/Limb-v0", body=name, max_episode_steps=10**9, disable_env_checker=True)
+def bench_body(name: str, steps: int, repeats: int, sim_config: SimConfig | None = None) -> dict[str, float]:
+    wrapped = gym.make("RobotTwitch/Limb-v0", body=name, max_episode_steps=10**9, disable_env_checker=True,
+                       sim_config=sim_config)
     env = wrapped.unwrapped
     n_muscles = env.action_space.shape[0]
     actions = np.random.default_rng(0).uniform(0.0, 1.0, (steps, n_muscles)).astype(np.float32)
@@ -71,14 +73,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--core", type=int, default=0, help="CPU core to pin to (-1: no pinning)")
     parser.add_argument("--bodies", nargs="*", default=None)
+    parser.add_argument("--physics-hz", type=float, default=None, help="Bullet rate (default: SimConfig's)")
     args = parser.parse_args()
+    cfg = SimConfig(physics_hz=args.physics_hz) if args.physics_hz else None
     pinned = pin_to_core(None if args.core < 0 else args.core)
-    print(f"# {machine()}; {pinned}; {args.steps} control steps x {args.repeats} repeats, medians")
+    print(f"# {machine()}; {pinned}; physics {(cfg or SimConfig()).physics_hz:.0f} Hz; "
+          f"{args.steps} control steps x {args.repeats} repeats, medians")
     print("| body | gym.make env [x real time] | unwrapped env | Simulation.step | raw PyBullet | "
           "env us/step | raw us/step | env / raw cost |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.bodies or sorted(builtin_bodies()):
-        r = bench_body(name, args.steps, args.repeats)
+        r = bench_body(name, args.steps, args.repeats, cfg)
         print(f"| {name} | {r['gym.make env']:.0f} | {r['unwrapped env']:.0f} | {r['Simulation.step']:.0f} | "
               f"{r['raw']:.0f} | {r['gym.make env us/step']:.1f} / {r['unwrapped env us/step']:.1f} | "
               f"{r['raw us/step']:.1f} | {r['raw'] / r['gym.make env']:.2f} / "

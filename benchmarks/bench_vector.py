@@ -26,6 +26,7 @@ from _common import RawLimbs, machine, median, pin_to_core, rss_mb, timed  # noq
 
 import robot_twitch  # noqa: E402,F401
 from robot_twitch.envs.vector import LimbVectorEnv  # noqa: E402
+from robot_twitch.sim import SimConfig  # noqa: E402
 
 
 def _steps_for(n: int, target_limb_steps: int) -> int:
@@ -35,10 +36,11 @@ def _steps_for(n: int, target_limb_steps: int) -> int:
 LAYOUTS = {"clients": 1, "8/world": 8, "world": None}
 
 
-def bench_n(body: str, n: int, repeats: int, limb_steps: int, singles: bool) -> dict[str, float]:
+def bench_n(body: str, n: int, repeats: int, limb_steps: int, singles: bool,
+            sim_config: SimConfig | None = None) -> dict[str, float]:
     steps = _steps_for(n, limb_steps)
     rng = np.random.default_rng(0)
-    envs = {name: LimbVectorEnv(num_envs=n, body=body, limbs_per_world=per or n)
+    envs = {name: LimbVectorEnv(num_envs=n, body=body, limbs_per_world=per or n, sim_config=sim_config)
             for name, per in LAYOUTS.items()}
     ref = envs["clients"]
     m = ref.single_action_space.shape[0]
@@ -51,7 +53,8 @@ def bench_n(body: str, n: int, repeats: int, limb_steps: int, singles: bool) -> 
     cfg, spec, spacing = ref.sim_config, ref.body.spec, ref.sim.spacing_m
     raws = {name: RawLimbs(str(spec.urdf_path), spec.fixed_base, n, cfg.control_hz, cfg.physics_hz,
                            per or n, spacing) for name, per in LAYOUTS.items()}
-    single_envs = [gym.make("RobotTwitch/Limb-v0", body=body).unwrapped for _ in range(n)] if singles else []
+    single_envs = [gym.make("RobotTwitch/Limb-v0", body=body, sim_config=sim_config).unwrapped
+                   for _ in range(n)] if singles else []
 
     def run_vec(env: LimbVectorEnv) -> None:
         env.reset(seed=0)
@@ -104,9 +107,10 @@ def memory_per_limb_mb(body: str, n: int, per_world: int) -> float:
     return value
 
 
-def _worker(core: int | None, body: str, n: int, seconds: float, start: float, out: mp.Queue) -> None:
+def _worker(core: int | None, body: str, n: int, seconds: float, start: float, out: mp.Queue,
+            sim_config: SimConfig | None = None) -> None:
     pin_to_core(core)
-    env = LimbVectorEnv(num_envs=n, body=body)
+    env = LimbVectorEnv(num_envs=n, body=body, sim_config=sim_config)
     env.reset(seed=0)
     u = np.full((n, env.single_action_space.shape[0]), 0.3)
     while time.time() < start:
@@ -119,13 +123,14 @@ def _worker(core: int | None, body: str, n: int, seconds: float, start: float, o
     env.close()
 
 
-def scaling(body: str, n: int, cores: list[int], seconds: float) -> tuple[float, float]:
+def scaling(body: str, n: int, cores: list[int], seconds: float,
+            sim_config: SimConfig | None = None) -> tuple[float, float]:
     ctx = mp.get_context("spawn")
     results = []
     for used in (cores[:1], cores[:2]):
         queue: mp.Queue = ctx.Queue()
         start = time.time() + 3.0
-        procs = [ctx.Process(target=_worker, args=(c, body, n, seconds, start, queue)) for c in used]
+        procs = [ctx.Process(target=_worker, args=(c, body, n, seconds, start, queue, sim_config)) for c in used]
         for p in procs:
             p.start()
         rates = [queue.get() for _ in procs]
@@ -145,13 +150,24 @@ def main() -> None:
     parser.add_argument("--scale-cores", type=int, nargs="*", default=[0, 1])
     parser.add_argument("--scale-n", type=int, default=64)
     parser.add_argument("--scale-seconds", type=float, default=5.0)
+    parser.add_argument("--scale-repeats", type=int, default=1, help="scaling runs; medians reported")
+    parser.add_argument("--physics-hz", type=float, default=None, help="Bullet rate (default: SimConfig's)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory-per-limb runs")
     args = parser.parse_args()
-    print(f"# {machine()}; body {args.body}; medians of {args.repeats} repeats")
+    cfg = SimConfig(physics_hz=args.physics_hz) if args.physics_hz else None
+    print(f"# {machine()}; body {args.body}; physics {(cfg or SimConfig()).physics_hz:.0f} Hz; "
+          f"medians of {args.repeats} repeats")
     if args.scale_cores:
-        one, two = scaling(args.body, args.scale_n, args.scale_cores, args.scale_seconds)
+        runs = [scaling(args.body, args.scale_n, args.scale_cores, args.scale_seconds, cfg)
+                for _ in range(args.scale_repeats)]
+        for k, (one, two) in enumerate(runs):
+            print(f"scaling run {k + 1}: 1 process {one:.0f}x, 2 processes {two:.0f}x, speedup {two / one:.2f}x")
+        one, two = median([r[0] for r in runs]), median([r[1] for r in runs])
+        speedups = sorted(r[1] / r[0] for r in runs)
         print(f"\n2-process scaling (N={args.scale_n} per process, cores {args.scale_cores[:2]}, "
-              f"{args.scale_seconds:.0f} s): 1 process {one:.0f}x, 2 processes {two:.0f}x real time, "
-              f"speedup {two / one:.2f}x\n", flush=True)
+              f"{args.scale_seconds:.0f} s, median of {len(runs)}): 1 process {one:.0f}x, 2 processes "
+              f"{two:.0f}x real time, speedup {median(speedups):.2f}x (runs: "
+              f"{', '.join(f'{x:.2f}' for x in speedups)})\n", flush=True)
     pinned = pin_to_core(None if args.core < 0 else args.core)
     print(f"# single-core runs {pinned}")
     names = list(LAYOUTS)
@@ -160,7 +176,7 @@ def main() -> None:
           + " | best vector / best raw |")
     print("|---" * (3 * len(names) + 3) + "|")
     for n in args.n:
-        r = bench_n(args.body, n, args.repeats, args.limb_steps, singles=n <= 64)
+        r = bench_n(args.body, n, args.repeats, args.limb_steps, singles=n <= 64, sim_config=cfg)
         best_raw = max(r[f"raw {k}"] for k in names)
         best_vec = max(r[f"vector {k}"] for k in names)
         single = f"{r['N single envs']:.0f}" if "N single envs" in r else "-"
@@ -168,7 +184,7 @@ def main() -> None:
         cells += [f"{r[f'raw {k}']:.0f}" for k in names]
         cells += [f"{r[f'raw {k}'] / r[f'vector {k}']:.2f}" for k in names] + [f"{best_raw / best_vec:.2f}"]
         print(f"| {n} | " + " | ".join(cells) + " |", flush=True)
-    for name, per in LAYOUTS.items():
+    for name, per in ([] if args.no_memory else LAYOUTS.items()):
         print(f"memory per limb ({name}, N=256): {memory_per_limb_mb(args.body, 256, per or 256):.2f} MB")
 
 

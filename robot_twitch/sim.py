@@ -25,7 +25,7 @@ import pybullet
 import pybullet_data
 from pybullet_utils import bullet_client
 
-from robot_twitch.body.kinematics import homogeneous
+from robot_twitch.body.kinematics import homogeneous, root_rows
 from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation_step, hill_force_split
 from robot_twitch.body.spec import Body
 from robot_twitch.errors import ConfigError
@@ -110,7 +110,8 @@ class Simulation:
         self._hill = HillConstants.from_params(self.params)
         self._dt_s = self.config.control_dt_s
         self._damping_nms = float(body.spec.joint_damping_nms)
-        self._root_h = homogeneous(body.root_rotation, body.root_position_m) if body.spec.fixed_base else None
+        self._root_rows = root_rows(homogeneous(body.root_rotation, body.root_position_m)) \
+            if body.spec.fixed_base else None
         self._client: bullet_client.BulletClient | None = bullet_client.BulletClient(
             connection_mode=pybullet.DIRECT
         )
@@ -168,7 +169,7 @@ class Simulation:
         force += self._passive_n
         np.maximum(force, 0.0, out=force)
         torque = force @ s.moment_arms_m
-        torque -= self._damping_nms * s.joint_vel_rad_s
+        torque += self._damping_torque_nm  # -b * qdot, from _observe
         self._set_torques(forces=torque.tolist())
         self._step_bullet()
         self.time_s += self._dt_s
@@ -184,17 +185,17 @@ class Simulation:
         return np.array(c.getMatrixFromQuaternion(orn)).reshape(3, 3), np.array(pos)
 
     def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> LimbState:
-        joint_states = self._get_joint_states()
-        q_list = [js[0] for js in joint_states]
-        qd_list = [js[1] for js in joint_states]
+        q_list, qd_list, _, _ = zip(*self._get_joint_states(), strict=True)
         # Any NaN/inf makes a sum non-finite; with all finite, max() compares every speed.
         blown_up = not (math.isfinite(sum(q_list)) and math.isfinite(sum(qd_list))
                         and max(map(abs, qd_list)) < BLOWUP_JOINT_SPEED_RAD_S)
         q, qd = np.array(q_list), np.array(qd_list)
         if blown_up:
             q, qd = np.nan_to_num(q), np.zeros_like(qd)
-        root = self._root_h if self._root_h is not None else homogeneous(*self._root_pose())
-        lengths, arms, points = self.body.paths.evaluate_h(q[None], root)
+        # The joint damping of the next step, kept privately: the state's qd may be handed out.
+        self._damping_torque_nm = qd * -self._damping_nms
+        root = self._root_rows if self._root_rows is not None else root_rows(homogeneous(*self._root_pose()))
+        lengths, arms, points = self.body.paths.evaluate_rows(q[None], root)
         lengths, arms = lengths[0], arms[0]
         velocity = arms @ qd
         np.negative(velocity, out=velocity)
@@ -206,12 +207,15 @@ class Simulation:
         np.maximum(force, 0.0, out=force)
         touch, contacts = self._touch()
         return LimbState(self.time_s, q, qd, activation, np.asarray(excitation, dtype=float), lengths,
-                         velocity, arms, fiber_norm, vel_norm, force, np.asarray(torque, dtype=float),
-                         touch, points[0], blown_up, contacts)
+                         velocity, arms, fiber_norm, vel_norm, force, torque, touch, points[0], blown_up,
+                         contacts)
 
     def _touch(self) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
         """Normal contact force per link (L,), from the ground and from self-contact."""
-        return touch_from_contacts(self._get_contacts(), self.robot_id, self._link_slot, self.body.link_names,
+        points = self._get_contacts()
+        if not points:
+            return np.zeros(len(self.body.link_names)), []
+        return touch_from_contacts(points, self.robot_id, self._link_slot, self.body.link_names,
                                    self.config.substeps)
 
     # -- rendering -----------------------------------------------------------------------

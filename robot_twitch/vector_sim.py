@@ -24,7 +24,7 @@ import numpy as np
 import pybullet
 from pybullet_utils import bullet_client
 
-from robot_twitch.body.kinematics import homogeneous
+from robot_twitch.body.kinematics import homogeneous, root_rows
 from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation_step, hill_force_split
 from robot_twitch.body.spec import Body
 from robot_twitch.sim import (
@@ -120,7 +120,8 @@ class VectorSimulation:
         self._joint_index_sets = [limb.joint_indices for limb in self.limbs]
         self._n_joints = len(self.body.joint_names)
         if self.body.spec.fixed_base:
-            self._roots = homogeneous(self.body.root_rotation, self.offsets_m + self.body.root_position_m)
+            self._roots = root_rows(homogeneous(self.body.root_rotation,
+                                                self.offsets_m + self.body.root_position_m))  # (N, 5, 4)
         else:
             self._roots = None
 
@@ -158,7 +159,7 @@ class VectorSimulation:
         force += self._passive_n
         np.maximum(force, 0.0, out=force)
         torque = (force[:, None, :] @ self.moment_arms_m)[:, 0]  # (N, J) = R^T F per limb
-        torque -= self._damping_nms * self.joint_vel_rad_s
+        torque += self._damping_torque_nm  # -b * qdot, from _observe
         if skip is not None:
             torque[skip] = 0.0
         for set_torques, forces in zip(self._set_torques, torque.tolist(), strict=True):
@@ -178,8 +179,9 @@ class VectorSimulation:
         if blown_up.any():
             q[blown_up] = np.nan_to_num(q[blown_up])
             qd[blown_up] = 0.0
-        roots = self._roots if self._roots is not None else self._free_roots()
-        lengths, arms, points = self.body.paths.evaluate_h(q, roots)
+        self._damping_torque_nm = qd * -self._damping_nms  # private: joint_vel_rad_s may be handed out
+        roots = self._roots if self._roots is not None else root_rows(self._free_roots())
+        lengths, arms, points = self.body.paths.evaluate_rows(q, roots)
         velocity = (arms @ qd[:, :, None])[:, :, 0]
         np.negative(velocity, out=velocity)
         fiber_norm, vel_norm, active_unit, passive = hill_force_split(lengths, velocity, self._hill)

@@ -120,7 +120,8 @@ class Kinematics:
         Moving frame 0 is the root link, frame 1 + s the child link of movable joint s (in q
         order after sorting by depth). Every link is a constant offset (4, 4) from one moving
         frame. A joint's local transform premultiplied by its parent's fixed offset is linear in
-        (1, sin q, 1 - cos q, q): basis (J, 4, 16). Joints of one depth are one batched matmul.
+        (1, sin q, 1 - cos q, q), so in (1, sin q, cos q, q): basis (J, 4, 16). Joints of one depth
+        are one batched matmul.
         """
         n_links, n_mov = len(self.link_names), len(self._movable_rows)
         link_frame = np.full(n_links, -1)
@@ -150,8 +151,12 @@ class Kinematics:
         self._link_frame = np.array([renum[int(f)] for f in link_frame])  # (L,)
         self._link_offset = link_offset  # (L, 4, 4)
         self._frame_q = np.array([entries[e][1] for e in order], dtype=int)  # (J,) q column per frame
-        self._frame_basis = np.stack([entries[e][3] for e in order]).reshape(n_mov, 4, 16) if n_mov else \
+        basis = np.stack([entries[e][3] for e in order]).reshape(n_mov, 4, 16) if n_mov else \
             np.zeros((0, 4, 16))
+        # C0 + s C1 + (1 - c) C2 = (C0 + C2) + s C1 - c C2: coefficients (1, sin q, cos q, q).
+        basis[:, 0] += basis[:, 2]
+        basis[:, 2] *= -1.0
+        self._frame_basis = basis
         self._identity_q = bool(np.array_equal(self._frame_q, np.arange(n_mov)))
         self._levels: list[tuple[slice, int | slice | np.ndarray]] = []
         for level in sorted({entries[e][0] for e in order}):
@@ -176,21 +181,30 @@ class Kinematics:
 
         q: (B, J) joint positions; root: (4, 4) or (B, 4, 4) world transform of the root link.
         """
+        return self.frame_rows(q, root).transpose(0, 2, 1, 3)
+
+    def frame_rows(self, q: np.ndarray, root_rows: np.ndarray) -> np.ndarray:
+        """Rows of the moving frames' world transforms, laid out (B, R, J + 1, 4), C-contiguous.
+
+        root_rows: (R, 4) or (B, R, 4), any R rows of the root's (4, 4) transform (e.g. x, y, z,
+        x, y); the result holds the same rows of every moving frame, since rows of T_parent
+        @ T_local are those rows of T_parent times T_local. (B, R, 4 (J + 1)) is a free reshape.
+        """
         batch, n_mov = q.shape[0], len(self._frame_q)
         q_f = q if self._identity_q else q[:, self._frame_q]
         coef = np.empty((batch, n_mov, 1, 4))
         coef[..., 0, 0] = 1.0
         np.sin(q_f, out=coef[..., 0, 1])
         np.cos(q_f, out=coef[..., 0, 2])
-        np.subtract(1.0, coef[..., 0, 2], out=coef[..., 0, 2])
         coef[..., 0, 3] = q_f
         local = np.matmul(coef, self._frame_basis).reshape(batch, n_mov, 4, 4)
-        out = np.empty((batch, n_mov + 1, 4, 4))
-        out[:, 0] = root
+        buf = np.empty((batch, root_rows.shape[-2], n_mov + 1, 4))
+        out = buf.transpose(0, 2, 1, 3)  # (B, J + 1, R, 4) view
+        out[:, 0] = root_rows
         for children, parents in self._levels:
             child = slice(children.start + 1, children.stop + 1)
             np.matmul(out[:, parents], local[:, children], out=out[:, child])
-        return out
+        return buf
 
     @property
     def n_joints(self) -> int:
@@ -219,6 +233,11 @@ class Kinematics:
 
 _SWAP = np.array([3, 4, 5, 0, 1, 2])
 _XYZXY = np.array([0, 1, 2, 0, 1])
+
+
+def root_rows(root: np.ndarray) -> np.ndarray:
+    """Rows x, y, z, x, y (..., 5, 4) of homogeneous transforms (..., 4, 4), as evaluate_rows takes."""
+    return root[..., _XYZXY, :]
 
 
 class MusclePathModel:
@@ -270,30 +289,32 @@ class MusclePathModel:
 
     def evaluate_h(self, q: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """evaluate() with the root pose as one homogeneous transform (4, 4) or (B, 4, 4)."""
+        return self.evaluate_rows(q, root_rows(root))
+
+    def evaluate_rows(self, q: np.ndarray, root_xyzxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """evaluate() with the root pose as root_rows(transform): (5, 4) or (B, 5, 4)."""
         kin = self.kinematics
         batch, n_seg, n_mov = q.shape[0], self._n_seg, kin.n_joints
-        # Rows x, y, z, x, y: the cross products below then need only slices.
-        frames = kin.frames(q, root)[:, :, _XYZXY, :]  # (B, J + 1, 5, 4)
-        x = frames.transpose(0, 2, 1, 3).reshape(batch, 5, -1) @ self._weights  # (B, 5, V)
+        # Rows x, y, z, x, y of every frame: the cross products below then need only slices.
+        rows = kin.frame_rows(q, root_xyzxy)  # (B, 5, J + 1, 4)
+        x = rows.reshape(batch, 5, -1) @ self._weights  # (B, 5, V)
         n_sj = n_seg + n_mov
         base = x[:, :, :n_sj]  # segment starts, joint origins
-        delta = x[:, :, n_sj:2 * n_sj]  # segment deltas, joint axes
+        delta = x[:, :, n_sj:2 * n_sj]  # segment deltas d (not normalised), joint axes omega
         seg_delta = delta[:, :3, :n_seg]
         seg_len = np.sqrt(np.einsum("bkg,bkg->bg", seg_delta, seg_delta))  # (B, G)
-        scale = np.ones((batch, 1, n_sj))
-        np.divide(1.0, np.maximum(seg_len, 1e-12), out=scale[:, 0, :n_seg])
-        unit = delta * scale  # unit segment directions, joint axes omega; (B, 5, G + J)
-        moment = unit[:, 2:5] * base[:, 1:4]
-        moment -= unit[:, 1:4] * base[:, 2:5]  # start x u for segments, origin x omega for joints
-        unit = unit[:, :3]
-        plucker = np.concatenate([moment, unit], axis=1)  # (B, 6, G + J)
+        moment = delta[:, 2:5] * base[:, 1:4]
+        moment -= delta[:, 1:4] * base[:, 2:5]  # start x d for segments, origin x omega for joints
+        plucker = np.concatenate([moment, delta[:, :3]], axis=1)  # (B, 6, G + J)
         if kin._all_revolute:
             twists = plucker[:, _SWAP, n_seg:]  # (omega, origin x omega)
         else:
             rev = kin._movable_revolute
-            axis, lin = unit[:, :, n_seg:], moment[:, :, n_seg:]
+            axis, lin = delta[:, :3, n_seg:], moment[:, :, n_seg:]
             twists = np.concatenate([np.where(rev, axis, 0.0), np.where(rev, lin, axis)], axis=1)
-        rate = plucker[:, :, :n_seg].transpose(0, 2, 1) @ twists  # (B, G, J) dl_g/dq_j
+        # dl_g/dq_j = (start x u, u) . xi_j with u = d / |d|: the product with d, divided by |d|.
+        rate = plucker[:, :, :n_seg].transpose(0, 2, 1) @ twists  # (B, G, J)
+        rate /= np.maximum(seg_len, 1e-12)[:, :, None]
         rate *= self._crossing
         moment_arms = self._neg_segment_muscle @ rate
         lengths = seg_len @ self._segment_muscle_t

@@ -123,7 +123,8 @@ def hill_force_split(
     Same curves as muscle_force() with fewer array operations (the hot path of the simulator).
     Arrays (..., M) -> (l~, v~ clipped to [-1, 1], active_unit [N], passive [N]).
     """
-    l_norm = np.maximum(length_m - k.tendon_slack_length_m, 1e-4)
+    l_norm = length_m - k.tendon_slack_length_m
+    np.maximum(l_norm, 1e-4, out=l_norm)
     l_norm *= k.inv_optimal_fiber_length_per_m
     v_norm = velocity_m_per_s * k.inv_max_velocity_s_per_m
     np.minimum(v_norm, 1.0, out=v_norm)
@@ -132,16 +133,18 @@ def hill_force_split(
     active = np.square(stretch)
     active *= -1.0 / ACTIVE_FL_WIDTH
     np.exp(active, out=active)
-    fv = np.arcsinh(_FV_D2 * v_norm + _FV_D3)  # log(x + sqrt(x^2 + 1))
+    fv = v_norm * _FV_D2
+    fv += _FV_D3
+    np.arcsinh(fv, out=fv)  # log(x + sqrt(x^2 + 1))
     fv *= k.fv_scale_n
     fv += k.fv_offset_n
     active *= fv
     np.maximum(stretch, 0.0, out=stretch)
     stretch *= PASSIVE_SHAPE / PASSIVE_STRAIN_AT_F0
-    passive = np.exp(stretch)
-    passive -= 1.0
+    passive = np.expm1(stretch, out=stretch)  # exp(x) - 1
     passive *= k.passive_scale_n
-    passive += k.damping_scale_n * v_norm
+    fv = np.multiply(k.damping_scale_n, v_norm, out=fv)
+    passive += fv
     return l_norm, v_norm, active, passive
 
 

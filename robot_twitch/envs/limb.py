@@ -7,6 +7,7 @@ onto gymnasium's API. The plant task gives zero reward.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ class LimbEnv(gym.Env):
     wrong shape raise ValueError). Observation: a Dict of sensor groups (see robot_twitch.sensors),
     or with ``flatten_observation=True`` one Box of S values in SensorLayout order.
     ``info`` carries the ground truth: moment_arms (M, J), joint_pos, activation, muscle_force_n,
-    contacts, blown_up, time_s. An integration blow-up (NaN or runaway speed) terminates the
+    contacts, blown_up, time_s. Without sensor noise or delay, the observation arrays are the
+    step's own state arrays (no copies; shared with ``limb_state``, never read by the physics
+    again). An integration blow-up (NaN or runaway speed) terminates the
     episode with ``info["blown_up"] = True``.
     """
 
@@ -70,6 +73,11 @@ class LimbEnv(gym.Env):
             self.observation_space = spaces.Dict(
                 {g: spaces.Box(-np.inf, np.inf, shape=(n,), dtype=np.float64) for g, n in group_sizes.items()}
             )
+        self._n_muscles = n_muscles
+        self._max_force_n = self.body.muscle_params.max_isometric_force_n
+        sensors_cfg = self.sensors.config
+        self._direct_observation = not flatten_observation and not any(
+            v > 0 for v in (*sensors_cfg.noise_std.values(), *sensors_cfg.delay_steps.values()))
         self._state: LimbState = self.sim.state
 
     # -- gymnasium API -------------------------------------------------------------------
@@ -108,8 +116,8 @@ class LimbEnv(gym.Env):
 
     # -- helpers -------------------------------------------------------------------------
     def validate_action(self, action: Any) -> np.ndarray:
-        """Excitations as float64 (M,) clipped to [0, 1]; ValueError for a wrong shape or NaN/inf."""
-        n = self.action_space.shape[0]
+        """Excitations as a new float64 (M,) array clipped to [0, 1]; ValueError for a wrong shape or NaN/inf."""
+        n = self._n_muscles
         try:
             u = np.asarray(action, dtype=np.float64)
         except (TypeError, ValueError):
@@ -117,31 +125,47 @@ class LimbEnv(gym.Env):
         if u.shape != (n,):
             raise ValueError(f"action has shape {u.shape}, expected ({n},): one excitation per muscle "
                              f"{list(self.body.muscle_names)}")
-        bad = ~np.isfinite(u)
-        if bad.any():
-            names = [self.body.muscle_names[i] for i in np.flatnonzero(bad)]
-            raise ValueError(f"action contains NaN or inf for muscles {names}; expected values in [0, 1]")
-        return np.minimum(np.maximum(u, 0.0), 1.0)
+        # The sum is finite iff every entry is (NaN and inf propagate); only an overflow of huge
+        # finite values also gives inf, and then the element-wise test below finds nothing.
+        if not math.isfinite(sum(u.tolist())):
+            bad = ~np.isfinite(u)
+            if bad.any():
+                names = [self.body.muscle_names[i] for i in np.flatnonzero(bad)]
+                raise ValueError(f"action contains NaN or inf for muscles {names}; expected values in [0, 1]")
+        out = np.maximum(u, 0.0)
+        return np.minimum(out, 1.0, out=out)
 
     @property
     def limb_state(self) -> LimbState:
         return self._state
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
-        frame = self.sensors.read(self._state, self.np_random)
+        s = self._state
+        if self._direct_observation:
+            # No noise, no delay: the groups are arrays that Simulation allocated for this step and
+            # never writes or reads again (the joint damping of the next step is computed privately),
+            # so no copies. They are shared with limb_state: an in-place edit of the observation
+            # changes that snapshot of the ground truth, never the physics.
+            return {"joint_pos": s.joint_pos_rad, "joint_vel": s.joint_vel_rad_s,
+                    "spindle_length": s.fiber_length_norm, "spindle_velocity": s.fiber_velocity_norm,
+                    "tendon_force": s.force_n / self._max_force_n, "touch": s.touch_n}
+        frame = self.sensors.read(s, self.np_random)
         if self.flatten_observation:
             return self.layout.flatten(frame)
         return {g: np.array(frame[g], dtype=np.float64) for g in SENSOR_GROUPS}
 
     def _info(self, reward_terms: dict[str, float]) -> dict[str, Any]:
         s = self._state
+        # The state's arrays are new every step and Simulation never writes into them. It reads
+        # activation and moment arms in the next step, and the observation shares joint_pos and
+        # joint_vel: copies keep those independent of info; the muscle force is info's alone.
         return {
             "time_s": s.time_s,
             "moment_arms": s.moment_arms_m.copy(),
             "joint_pos": s.joint_pos_rad.copy(),
             "joint_vel": s.joint_vel_rad_s.copy(),
             "activation": s.activation.copy(),
-            "muscle_force_n": s.force_n.copy(),
+            "muscle_force_n": s.force_n,
             "contacts": list(s.contacts),
             "blown_up": s.blown_up,
             "reward_terms": dict(reward_terms),

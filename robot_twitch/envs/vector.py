@@ -183,6 +183,9 @@ class LimbVectorEnv(VectorEnv):
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
         frame = self._raw()
+        if not (self._delays or self._noisy or self.flatten_observation):
+            # Arrays VectorSimulation allocated in this step (never written or read again): no copies.
+            return frame
         if self._delays:
             for group, buffer in self._buffers.items():
                 buffer[:-1] = buffer[1:]  # shift the delay line; oldest first
