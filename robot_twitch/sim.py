@@ -25,6 +25,7 @@ import pybullet
 import pybullet_data
 from pybullet_utils import bullet_client
 
+from robot_twitch._quiet import silenced_fds
 from robot_twitch.body.kinematics import homogeneous, root_rows
 from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation_step, hill_force_split
 from robot_twitch.body.spec import Body
@@ -97,6 +98,12 @@ class LimbState:
     contacts: list[tuple[str, str, float]] = field(default_factory=list)
 
 
+def connect_quietly() -> bullet_client.BulletClient:
+    """A new DIRECT Bullet client, without the 'argv[0]=' line Bullet's C code prints on connect."""
+    with silenced_fds(1):
+        return bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
+
+
 class Simulation:
     """One limb in one Bullet world. Owns its Bullet client and always disconnects it.
 
@@ -112,9 +119,7 @@ class Simulation:
         self._damping_nms = float(body.spec.joint_damping_nms)
         self._root_rows = root_rows(homogeneous(body.root_rotation, body.root_position_m)) \
             if body.spec.fixed_base else None
-        self._client: bullet_client.BulletClient | None = bullet_client.BulletClient(
-            connection_mode=pybullet.DIRECT
-        )
+        self._client: bullet_client.BulletClient | None = connect_quietly()
         try:
             self._build_world()
         except BaseException:

@@ -33,6 +33,7 @@ from robot_twitch.sim import (
     SimConfig,
     _with_time_constants,
     configure_world,
+    connect_quietly,
     load_ground,
     load_limb,
     touch_from_contacts,
@@ -93,7 +94,7 @@ class VectorSimulation:
         self._limb_client: list[bullet_client.BulletClient] = []
         for i in range(n):
             if slot[i] == 0:  # a new world
-                c = bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
+                c = connect_quietly()
                 self._clients.append(c)
                 configure_world(c, cfg)
                 plane = load_ground(c, "plane") if ground == "plane" else None
