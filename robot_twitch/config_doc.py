@@ -34,7 +34,7 @@ FOOTER = """## Drive sections
 ## Learner parameters
 
 `learners.params.NAME` holds keyword arguments of the learner's constructor (docs/learners.md), e.g.
-`{forward: {hidden: [64, 64], updates_per_batch: 20}}`.
+`{forward: {hidden: [128, 128], updates_per_batch: 30}}`.
 """
 
 

@@ -17,6 +17,8 @@ Both give ``predict`` and the held-out scores ``r2(batch)`` and ``nrmse(batch)``
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,7 @@ from robot_twitch.learn.base import (
 from robot_twitch.sensors_layout import SensorLayout
 
 _SD_FLOOR = 1e-8
+_INPUT_SD_MIN = 1e-6  # inputs with a smaller training SD are not scaled (see _normalisers)
 
 
 def delta_scores(
@@ -226,6 +229,20 @@ def _to_torch_tree(obj: Any, device: torch.device) -> Any:
     return obj
 
 
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Run a block with torch limited to n intra-op CPU threads, then restore the setting."""
+    before = torch.get_num_threads()
+    if n is None or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class ForwardModel(_ForwardBase):
     """MLP forward model trained online from a bounded replay buffer.
 
@@ -239,19 +256,25 @@ class ForwardModel(_ForwardBase):
         seed: seeds the learner's own torch and numpy generators.
         device: "cpu", "cuda", or "auto" (CUDA when present).
         name: learner name.
+        threads: CPU threads torch may use while this learner trains or predicts (the previous
+            setting is restored afterwards); None leaves torch's setting alone. For nets this
+            small one thread is fastest, and on a shared machine several threads contend badly
+            (3x slower on 2 busy cores); a fixed count also keeps CPU results bit-identical
+            across machines.
     """
 
     def __init__(
         self,
-        hidden: tuple[int, ...] = (64, 64),
+        hidden: tuple[int, ...] = (128, 128),
         lr: float = 1e-3,
         batch_size: int = 256,
-        updates_per_batch: int = 50,
+        updates_per_batch: int = 30,
         buffer_size: int = 100_000,
         weight_decay: float = 0.0,
         seed: int = 0,
         device: str = "cpu",
         name: str = "forward",
+        threads: int | None = 1,
     ) -> None:
         if not hidden or any(int(h) < 1 for h in hidden):
             raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden}")
@@ -267,6 +290,9 @@ class ForwardModel(_ForwardBase):
         self.buffer_size = int(buffer_size)
         self.weight_decay = float(weight_decay)
         self.seed = int(seed)
+        if threads is not None and int(threads) < 1:
+            raise ValueError(f"threads must be >= 1 or None, got {threads}")
+        self.threads = None if threads is None else int(threads)
         self.device_name = device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -304,7 +330,12 @@ class ForwardModel(_ForwardBase):
         n_s, n_m = self._dims()
         mean, sd = self._norm_stats()
         n_x = n_s + n_m
-        parts = (mean[:n_x], sd[:n_x], mean[n_x:], sd[n_x:])
+        # An input that has not varied in training (the command of a muscle that has not
+        # twitched yet, touch of a free limb) is centred but not scaled: dividing by the SD floor
+        # would turn its first non-zero value into ~1e8 and the prediction into garbage
+        # (forward.r2 ~ -1e11 at the first scoring of a twitch run). StandardScaler does the same.
+        sx = np.where(sd[:n_x] > _INPUT_SD_MIN, sd[:n_x], 1.0)
+        parts = (mean[:n_x], sx, mean[n_x:], sd[n_x:])
         return tuple(torch.as_tensor(p, dtype=torch.float32, device=self.device) for p in parts)
 
     def observe(self, batch: TransitionBatch) -> None:
@@ -329,6 +360,10 @@ class ForwardModel(_ForwardBase):
     def _train(self, n_updates: int) -> None:
         if n_updates == 0 or self._buf_len == 0:
             return
+        with _torch_threads(self.threads):
+            self._train_steps(n_updates)
+
+    def _train_steps(self, n_updates: int) -> None:
         assert self._net is not None and self._opt is not None and self._buffer is not None
         n_s, n_m = self._dims()
         n_x = n_s + n_m
@@ -353,7 +388,7 @@ class ForwardModel(_ForwardBase):
             raise ValueError(f"{self.name}: no data observed yet")
         mx, sx, my, sy = self._normalisers()
         self._net.eval()
-        with torch.no_grad():
+        with torch.no_grad(), _torch_threads(self.threads):
             xt = torch.as_tensor(x, dtype=torch.float32, device=self.device)
             out = self._net((xt - mx) / sx) * sy + my
         return out.cpu().numpy().astype(np.float64)
@@ -375,6 +410,7 @@ class ForwardModel(_ForwardBase):
                 "seed": self.seed,
                 "device": self.device_name,
                 "name": self.name,
+                "threads": self.threads,
             },
             "layout": layout_to_state(self._layout),
             "rng": self._rng.bit_generator.state,

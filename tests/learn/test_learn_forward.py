@@ -69,3 +69,32 @@ def test_scores_and_bad_input(body_and_batch: BodyBatch) -> None:
     f.observe(b.slice(0, 100))
     with pytest.raises(ValueError, match="predict expects"):
         f.predict(b.sensors[:2, :4], b.command[:2])
+
+
+def test_mlp_input_constant_in_training_does_not_blow_up(body_and_batch: BodyBatch) -> None:
+    # A muscle that has not twitched yet has a constant (zero) command in training; its first
+    # twitch in a held-out batch must not be amplified by the SD floor into a huge prediction.
+    _, b = body_and_batch
+    silent = b.command.copy()
+    silent[:, 0] = 0.0
+    train = TransitionBatch(silent, b.sensors, b.next_sensors, b.layout)
+    a = ForwardModel(seed=0, **SMALL)
+    a.observe(train.slice(0, 1000))
+    probe = b.command[:50].copy()
+    probe[:, 0] = 1.0
+    pred = a.predict_delta(b.sensors[:50], probe)
+    assert np.all(np.isfinite(pred))
+    assert np.abs(pred).max() < 100 * np.abs(b.delta).max()
+
+
+def test_mlp_threads_setting_is_restored(body_and_batch: BodyBatch) -> None:
+    import torch
+
+    _, b = body_and_batch
+    before = torch.get_num_threads()
+    a = ForwardModel(seed=0, threads=1, **SMALL)
+    a.observe(b.slice(0, 200))
+    a.predict_delta(b.sensors[:5], b.command[:5])
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError):
+        ForwardModel(threads=0)
