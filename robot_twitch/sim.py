@@ -116,7 +116,6 @@ class Simulation:
         self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
         self._hill = HillConstants.from_params(self.params)
         self._dt_s = self.config.control_dt_s
-        self._damping_nms = float(body.spec.joint_damping_nms)
         self._root_rows = root_rows(homogeneous(body.root_rotation, body.root_position_m)) \
             if body.spec.fixed_base else None
         self._client: bullet_client.BulletClient | None = connect_quietly()
@@ -146,6 +145,7 @@ class Simulation:
         self._step_bullet = functools.partial(pybullet.stepSimulation, physicsClientId=c._client)
         self._get_joint_states, self._set_torques, self._get_contacts = limb.get_joint_states, \
             limb.set_torques, limb.get_contacts
+        self._damping_nms = integrated_joint_damping(c, limb, self.body, self.config.control_dt_s)
 
     # -- state ---------------------------------------------------------------------------
     def reset(self, joint_pos_rad: np.ndarray | None = None,
@@ -298,6 +298,32 @@ def load_ground(c: bullet_client.BulletClient, ground: str,
     return None
 
 
+def integrated_joint_damping(c: bullet_client.BulletClient, limb: LimbHandles, body: Body,
+                             dt_s: float) -> np.ndarray:
+    """Damping coefficients (J,) [N m s/rad] to apply explicitly, held over one control step.
+
+    Passive joint viscosity b decays a joint's velocity as exp(-b t / I). Applied as an explicit
+    torque -b qdot held for dt it would overshoot (and go unstable) once b dt / I > 2 on light
+    segments. The coefficient b' = I (1 - exp(-b dt / I)) / dt removes over one step exactly the
+    velocity that the exact decay removes, for any b: an exponential integrator per joint, with I
+    the joint's effective inertia 1 / (M^-1)_jj at the initial posture (Bullet's mass matrix).
+    """
+    damping = np.asarray(body.spec.joint_damping_nms, dtype=float)
+    if not np.any(damping > 0):
+        return damping
+    movable = [i for i in range(c.getNumJoints(limb.robot_id))
+               if c.getJointInfo(limb.robot_id, i)[2] != pybullet.JOINT_FIXED]
+    q_bullet = [0.0] * len(movable)
+    for k, index in enumerate(limb.joint_indices):
+        q_bullet[movable.index(index)] = float(body.initial_posture()[k])
+    mass = np.array(c.calculateMassMatrix(limb.robot_id, q_bullet))
+    if not body.spec.fixed_base:  # floating base: the first 6 rows/columns are the base's
+        mass = mass[6:, 6:]
+    rows = [movable.index(index) for index in limb.joint_indices]
+    inertia = 1.0 / np.diag(np.linalg.inv(mass))[rows]
+    return inertia * -np.expm1(-damping * dt_s / inertia) / dt_s
+
+
 def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
               offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> LimbHandles:
     """Load the body's URDF with its root at the configured pose translated by offset_m."""
@@ -322,7 +348,7 @@ def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
     link_bullet_index = np.array([bullet_index[name] for name in body.link_names])
     # Bullet's joint motors hold zero velocity by default: switch them off so that the
     # muscles are the only actuators. Remove Bullet's default link damping as well; the
-    # passive joint viscosity is explicit (joint_damping_nms).
+    # passive joint viscosity is explicit (joint_damping_nms, see integrated_joint_damping).
     all_joints = list(range(c.getNumJoints(robot_id)))
     c.setJointMotorControlArray(robot_id, all_joints, pybullet.VELOCITY_CONTROL,
                                 forces=[0.0] * len(all_joints))

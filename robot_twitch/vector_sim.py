@@ -34,6 +34,7 @@ from robot_twitch.sim import (
     _with_time_constants,
     configure_world,
     connect_quietly,
+    integrated_joint_damping,
     load_ground,
     load_limb,
     touch_from_contacts,
@@ -71,7 +72,6 @@ class VectorSimulation:
         self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
         self._hill = HillConstants.from_params(self.params)
         self._dt_s = self.config.control_dt_s
-        self._damping_nms = float(body.spec.joint_damping_nms)
         self.spacing_m = float(spacing_m) if spacing_m is not None else default_spacing_m(body)
         self._clients: list[bullet_client.BulletClient] = []
         try:
@@ -116,6 +116,7 @@ class VectorSimulation:
         self._steppers = [functools.partial(pybullet.stepSimulation, physicsClientId=cl._client)
                           for cl in self._clients]
         self._set_torques = [limb.set_torques for limb in self.limbs]
+        self._damping_nms = integrated_joint_damping(self._limb_client[0], self.limbs[0], self.body, cfg.control_dt_s)
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
         self._joint_index_sets = [limb.joint_indices for limb in self.limbs]

@@ -76,7 +76,7 @@ class BodySpec:
     base_position_m: tuple[float, float, float]
     base_orientation_rpy_rad: tuple[float, float, float]
     ground: str
-    joint_damping_nms: float
+    joint_damping_nms: tuple[float, ...]  # (J,) per movable joint, in Kinematics order
     initial_posture_rad: dict[str, float]
     muscles: tuple[MuscleSpec, ...]
 
@@ -213,6 +213,25 @@ def _unknown_keys(found: dict, allowed: set[str], path: Path, where: str) -> Non
             raise BodyFileError(path, f"{where}{key}", f"unknown key{extra}")
 
 
+def _joint_damping(value: Any, joint_names: list[str], path: Path) -> tuple[float, ...]:
+    """Passive joint viscosity [N m s/rad]: one number for every joint, or {joint: value} with an
+    optional `default` for the joints not named."""
+    key = "joint_damping_nms"
+    if not isinstance(value, dict):
+        b = _number(value, path, key)
+        if b < 0:
+            raise BodyFileError(path, key, f"{value!r} must be >= 0")
+        return tuple(b for _ in joint_names)
+    default = _number(value.get("default", 0.01), path, f"{key}.default")
+    for joint in value:
+        if joint != "default" and joint not in joint_names:
+            raise BodyFileError(path, f"{key}.{joint}", f"unknown joint; joints: {joint_names}")
+    damping = tuple(_number(value.get(j, default), path, f"{key}.{j}") for j in joint_names)
+    if min(damping) < 0:
+        raise BodyFileError(path, key, f"{value!r}: every value must be >= 0")
+    return damping
+
+
 def _parse_muscle(raw: Any, index: int, path: Path, skeleton: Skeleton) -> MuscleSpec:
     where = f"muscles[{index}]"
     if not isinstance(raw, dict):
@@ -309,7 +328,7 @@ def read_body_spec(path: Path) -> tuple[BodySpec, Skeleton]:
         base_orientation_rpy_rad=_vector(raw.get("base_orientation_rpy", [0, 0, 0]), path,
                                          "base_orientation_rpy"),  # type: ignore[arg-type]
         ground=ground,
-        joint_damping_nms=_number(raw.get("joint_damping_nms", 0.01), path, "joint_damping_nms"),
+        joint_damping_nms=_joint_damping(raw.get("joint_damping_nms", 0.01), joint_names, path),
         initial_posture_rad={k: float(v) for k, v in posture.items()},
         muscles=muscles,
     )
