@@ -15,38 +15,12 @@ import yaml
 
 from robot_twitch.errors import ConfigError
 from robot_twitch.motor import AwakeConfig, OUConfig, SineConfig, TwitchConfig, WhiteNoiseConfig
+from robot_twitch.sensors import SensorConfig
+from robot_twitch.sim import SimConfig
 from robot_twitch.typed import build, to_plain
 
 LEARNER_NAMES = ("hebbian", "action_map", "forward", "forward_linear", "topology")
 DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake"]
-
-
-@dataclass(frozen=True)
-class SimSection:
-    """Physics settings (robot_twitch.sim.SimConfig)."""
-
-    physics_hz: float = 1000.0
-    """Bullet integration rate [Hz]."""
-    control_hz: float = 100.0
-    """Muscle and drive update rate [Hz]; must divide physics_hz."""
-    gravity_m_s2: float = 9.81
-    """Gravity along -z [m/s^2]; 0 turns it off (experiment 4)."""
-    ground: Literal["body", "none", "plane", "mattress"] = "body"
-    """Surface under the limb: the body file's choice, or an override (experiment 4)."""
-    activation_time_constant_s: float = 0.010
-    """Muscle activation time constant [s]."""
-    deactivation_time_constant_s: float = 0.040
-    """Muscle deactivation time constant [s]."""
-
-
-@dataclass(frozen=True)
-class SensorSection:
-    """Sensor noise and delay per group (robot_twitch.sensors.SensorConfig)."""
-
-    noise_std: dict[str, float] = field(default_factory=dict)
-    """Gaussian noise std per sensor group, in the group's units."""
-    delay_steps: dict[str, int] = field(default_factory=dict)
-    """Delay per sensor group [control steps]."""
 
 
 @dataclass(frozen=True)
@@ -197,9 +171,9 @@ class ExperimentConfig:
     """A built-in body name or a path to a body YAML (relative to the config file)."""
     duration_s: float = 60.0
     """Simulated time [s]."""
-    sim: SimSection = field(default_factory=SimSection)
+    sim: SimConfig = field(default_factory=SimConfig)
     """Physics settings."""
-    sensors: SensorSection = field(default_factory=SensorSection)
+    sensors: SensorConfig = field(default_factory=SensorConfig)
     """Sensor noise and delays."""
     drive: DriveSection = field(default_factory=DriveSection)
     """The motor drive."""
@@ -298,8 +272,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 def _validate_components(config: ExperimentConfig, path: Path) -> None:
     """Build the pieces whose own checks span several keys, anchoring errors at this file."""
     from robot_twitch.body.spec import load_body
-    from robot_twitch.experiment import make_learners, sim_config_of
-    from robot_twitch.sensors import SensorConfig
+    from robot_twitch.experiment import make_learners
 
     body = load_body(config.body)
     for k, change in enumerate(config.body_changes):
@@ -310,9 +283,7 @@ def _validate_components(config: ExperimentConfig, path: Path) -> None:
             raise ConfigError(path, f"body_changes[{k}].muscle",
                               f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
     try:
-        sim = sim_config_of(config)
-        SensorConfig(dict(config.sensors.noise_std), dict(config.sensors.delay_steps))
-        make_learners(config, sim.control_dt_s)
+        make_learners(config, config.sim.control_dt_s)
     except ConfigError as exc:
         raise ConfigError(path, exc.key, exc.problem) from None
 

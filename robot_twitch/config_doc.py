@@ -10,8 +10,11 @@ import dataclasses
 import inspect
 
 from robot_twitch import config as C
+from robot_twitch import sensors, sim
+from robot_twitch.sensors import SensorConfig
+from robot_twitch.sim import SimConfig
 
-SECTIONS = [("(top level)", C.ExperimentConfig), ("sim", C.SimSection), ("sensors", C.SensorSection),
+SECTIONS = [("(top level)", C.ExperimentConfig), ("sim", SimConfig), ("sensors", SensorConfig),
             ("drive", C.DriveSection), ("learners", C.LearnerSection), ("evaluation", C.EvaluationSection),
             ("body_changes[]", C.BodyChange), ("outputs", C.OutputSection), ("outputs.video", C.VideoSection),
             ("sweep", C.SweepSection)]
@@ -40,7 +43,14 @@ FOOTER = """## Drive sections
 
 def _field_docs() -> dict[tuple[str, str], str]:
     docs = {}
-    for node in ast.parse(inspect.getsource(C)).body:
+    for module in (C, sim, sensors):
+        docs.update(_module_field_docs(module))
+    return docs
+
+
+def _module_field_docs(module: object) -> dict[tuple[str, str], str]:
+    docs = {}
+    for node in ast.parse(inspect.getsource(module)).body:
         if isinstance(node, ast.ClassDef):
             for first, second in zip(node.body, node.body[1:], strict=False):
                 if (isinstance(first, ast.AnnAssign) and isinstance(first.target, ast.Name)

@@ -36,9 +36,9 @@ from robot_twitch.errors import ConfigError
 from robot_twitch.evaluate import BodyTruth, score_all
 from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
 from robot_twitch.motor import generate, make_drive, match_energy, save_events
-from robot_twitch.sensors import SensorConfig, SensorModel
+from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
-from robot_twitch.sim import SimConfig, Simulation
+from robot_twitch.sim import Simulation
 
 
 # Drive configs hold read-only mappings; let checkpoints pickle them as plain dicts.
@@ -66,14 +66,6 @@ class RunInterrupted(Exception):
 class RunResult:
     run_dir: Path
     summary: dict[str, Any]
-
-
-def sim_config_of(config: ExperimentConfig) -> SimConfig:
-    s = config.sim
-    return SimConfig(physics_hz=s.physics_hz, control_hz=s.control_hz, gravity_m_s2=s.gravity_m_s2,
-                     activation_time_constant_s=s.activation_time_constant_s,
-                     deactivation_time_constant_s=s.deactivation_time_constant_s,
-                     ground=None if s.ground == "body" else s.ground)
 
 
 def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
@@ -162,7 +154,7 @@ class ExperimentRun:
         self.config = config
         self.base_body = load_body(config.body)
         self.body = self.base_body
-        self.sim_config = sim_config_of(config)
+        self.sim_config = config.sim
         dt = self.sim_config.control_dt_s
         seeds = np.random.SeedSequence(config.seed).spawn(4)
         self.drive_rng = np.random.default_rng(seeds[0])
@@ -171,7 +163,7 @@ class ExperimentRun:
         self.reach_rng = np.random.default_rng(seeds[3])
         self.drive = self._make_drive(dt)
         self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
-        sensor_cfg = SensorConfig(dict(config.sensors.noise_std), dict(config.sensors.delay_steps))
+        sensor_cfg = config.sensors
         self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_cfg)
         self.learners = make_learners(config, dt)
         self.progress = _Progress(force_scale=np.ones(len(self.body.muscle_names)),

@@ -31,6 +31,7 @@ from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation
 from robot_twitch.body.spec import Body
 from robot_twitch.errors import ConfigError
 
+GROUND_CHOICES = ("body", "none", "plane", "mattress")
 BLOWUP_JOINT_SPEED_RAD_S = 1.0e3  # beyond this the integration has diverged
 
 
@@ -50,8 +51,8 @@ class SimConfig:
     """Deactivation time constant tau_deact [s] (Thelen 2003: 40 ms)."""
     self_collision: bool = True
     """Collide the limb's links with each other (non-adjacent links only)."""
-    ground: str | None = None
-    """Override the body's ground: 'none', 'plane' or 'mattress'; None keeps the body's."""
+    ground: str = "body"
+    """Surface under the limb: 'body' (the body file's choice), or 'none', 'plane', 'mattress'."""
 
     def __post_init__(self) -> None:
         for name in ("physics_hz", "control_hz", "activation_time_constant_s",
@@ -64,8 +65,12 @@ class SimConfig:
             raise ConfigError(None, "sim.control_hz",
                               f"{self.control_hz!r}: physics_hz ({self.physics_hz}) must be an "
                               "integer multiple of control_hz")
-        if self.ground not in (None, "none", "plane", "mattress"):
-            raise ConfigError(None, "sim.ground", f"{self.ground!r} must be none, plane or mattress")
+        if self.ground not in GROUND_CHOICES:
+            raise ConfigError(None, "sim.ground", f"{self.ground!r} is invalid: expected one of {GROUND_CHOICES}")
+
+    def ground_for(self, body: Body) -> str:
+        """The surface actually used for this body."""
+        return body.spec.ground if self.ground == "body" else self.ground
 
     @property
     def control_dt_s(self) -> float:
@@ -136,7 +141,7 @@ class Simulation:
     def _build_world(self) -> None:
         c = self.client
         configure_world(c, self.config)
-        self.ground_id = load_ground(c, self.config.ground or self.body.spec.ground)
+        self.ground_id = load_ground(c, self.config.ground_for(self.body))
         limb = load_limb(c, self.body, self.config)
         self.robot_id, self.joint_indices, self.link_bullet_index = limb.robot_id, limb.joint_indices, \
             limb.link_bullet_index

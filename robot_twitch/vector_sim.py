@@ -84,7 +84,7 @@ class VectorSimulation:
     # -- construction -------------------------------------------------------------------
     def _build(self) -> None:
         n, cfg, per_world = self.num_limbs, self.config, self.limbs_per_world
-        ground = cfg.ground or self.body.spec.ground
+        ground = cfg.ground_for(self.body)
         side = math.ceil(math.sqrt(per_world))
         slot = np.arange(n) % per_world
         offsets = np.zeros((n, 3))

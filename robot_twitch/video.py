@@ -480,14 +480,13 @@ def video_from_config(config: Any, out_path: str | Path, seconds: float | None =
     unless overridden by the arguments; the side panel shows the action_map learner (with its
     params) when it is among config.learners.names. The format follows ``out_path``'s suffix.
     """
-    from robot_twitch.experiment import sim_config_of
     from robot_twitch.motor import make_drive
 
     video = config.outputs.video
     seconds = float(video.seconds if seconds is None else seconds)
     size = (int(video.width), int(video.height)) if size is None else size
     fps = float(video.fps if fps is None else fps)
-    sim_config = sim_config_of(config)
+    sim_config = config.sim
     body = load_body(config.body)
     dt = sim_config.control_dt_s
     drive = make_drive(config.drive.kind, body.muscles, dt, config.drive.selected(),
