@@ -18,6 +18,7 @@ from robot_twitch.motor import AwakeConfig, OUConfig, SineConfig, TwitchConfig, 
 from robot_twitch.sensors import SensorConfig
 from robot_twitch.sim import SimConfig
 from robot_twitch.typed import build, to_plain
+from robot_twitch.yaml_file import read_yaml_mapping
 
 LEARNER_NAMES = ("hebbian", "action_map", "forward", "forward_linear", "topology")
 DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake"]
@@ -239,14 +240,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         if named is None:
             raise ConfigError(path, None, f"config file not found (built-in configs: {sorted(builtin_configs())})")
         path = named
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise ConfigError(path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(path, None, "expected a mapping of config sections")
+    data = read_yaml_mapping(path, ConfigError, "a mapping of config sections")
     for text in overrides:
         key, value = parse_override(text)
         apply_override(data, key, value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from robot_twitch.errors import ConfigError
 from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
 from robot_twitch.sim import LimbState
 
-__all__ = ["SENSOR_GROUPS", "SensorConfig", "SensorLayout", "SensorModel"]
+__all__ = ["SENSOR_GROUPS", "SensorConfig", "SensorLayout", "SensorModel", "sensor_groups"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,21 @@ class SensorConfig:
                     raise ConfigError(None, f"sensors.{key}.{group}", f"{value!r} must be an integer")
 
 
+def sensor_groups(state: Any, max_isometric_force_n: np.ndarray) -> dict[str, np.ndarray]:
+    """The noiseless sensor groups of a limb state (or of a batch of them: arrays (..., n)).
+
+    `state` is a LimbState or anything with its field names (VectorSimulation).
+    """
+    return {
+        "joint_pos": state.joint_pos_rad,
+        "joint_vel": state.joint_vel_rad_s,
+        "spindle_length": state.fiber_length_norm,
+        "spindle_velocity": state.fiber_velocity_norm,
+        "tendon_force": state.force_n / max_isometric_force_n,
+        "touch": state.touch_n,
+    }
+
+
 class SensorModel:
     """Turns limb states into sensor frames, adding noise and delay as configured."""
 
@@ -65,14 +81,7 @@ class SensorModel:
         self._buffers = {g: deque([frame[g]] * (d + 1), maxlen=d + 1) for g, d in self._delays.items()}
 
     def _raw(self, state: LimbState) -> dict[str, np.ndarray]:
-        return {
-            "joint_pos": state.joint_pos_rad,
-            "joint_vel": state.joint_vel_rad_s,
-            "spindle_length": state.fiber_length_norm,
-            "spindle_velocity": state.fiber_velocity_norm,
-            "tendon_force": state.force_n / self._max_force_n,
-            "touch": state.touch_n,
-        }
+        return sensor_groups(state, self._max_force_n)
 
     def read(self, state: LimbState, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The sensor frame for this state: groups as float64 arrays (copies)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pybullet
@@ -109,7 +110,30 @@ def connect_quietly() -> bullet_client.BulletClient:
         return bullet_client.BulletClient(connection_mode=pybullet.DIRECT)
 
 
-class Simulation:
+_Owner = TypeVar("_Owner", bound="ClosedOnExit")
+
+
+class ClosedOnExit:
+    """Context-manager and finaliser plumbing for objects that own Bullet clients: `with` and
+    garbage collection both call close() (which must be idempotent)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Owner) -> _Owner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Simulation(ClosedOnExit):
     """One limb in one Bullet world. Owns its Bullet client and always disconnects it.
 
     Use as a context manager, or call close(); close() is idempotent.
@@ -250,17 +274,6 @@ class Simulation:
     def closed(self) -> bool:
         return self._client is None
 
-    def __enter__(self) -> Simulation:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 @dataclass

@@ -29,6 +29,7 @@ from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation
 from robot_twitch.body.spec import Body
 from robot_twitch.sim import (
     BLOWUP_JOINT_SPEED_RAD_S,
+    ClosedOnExit,
     LimbHandles,
     SimConfig,
     _with_time_constants,
@@ -45,7 +46,7 @@ DEFAULT_LIMBS_PER_WORLD = 8
 _GROUND_GROUP = 1 << 30
 
 
-class VectorSimulation:
+class VectorSimulation(ClosedOnExit):
     """N limbs of one body. State arrays are batched: (N, J) joints, (N, M) muscles, (N, L) links.
 
     Attributes after every reset/step: time_s (N,), joint_pos_rad, joint_vel_rad_s (N, J),
@@ -234,17 +235,6 @@ class VectorSimulation:
     def closed(self) -> bool:
         return not self._clients
 
-    def __enter__(self) -> VectorSimulation:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def default_spacing_m(body: Body) -> float:

@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from robot_twitch.body.calibrate import calibrate_lengths
 from robot_twitch.body.kinematics import Kinematics, MusclePathModel, PathGeometry
 from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.urdf import Skeleton, read_urdf, rpy_to_matrix
 from robot_twitch.errors import BodyFileError
+from robot_twitch.yaml_file import read_yaml_mapping
 
 BODY_KEYS = {
     "name", "urdf", "fixed_base", "base_position", "base_orientation_rpy", "ground",
@@ -279,14 +279,7 @@ def read_body_spec(path: Path) -> tuple[BodySpec, Skeleton]:
     """Parse and validate a muscle YAML file and its URDF."""
     if not path.is_file():
         raise BodyFileError(path, None, "body file not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise BodyFileError(path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(raw, dict):
-        raise BodyFileError(path, None, "expected a mapping with keys 'name', 'urdf' and 'muscles'")
+    raw = read_yaml_mapping(path, BodyFileError, "a mapping with keys 'name', 'urdf' and 'muscles'")
     _unknown_keys(raw, BODY_KEYS, path, "")
     for key in ("name", "urdf", "muscles"):
         if key not in raw:

@@ -18,7 +18,7 @@ from gymnasium import spaces
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
 from robot_twitch.envs.tasks import PlantTask, Task
-from robot_twitch.sensors import SensorConfig, SensorModel
+from robot_twitch.sensors import SensorConfig, SensorModel, sensor_groups
 from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
 from robot_twitch.sim import LimbState, SimConfig, Simulation
 
@@ -146,9 +146,7 @@ class LimbEnv(gym.Env):
             # never writes or reads again (the joint damping of the next step is computed privately),
             # so no copies. They are shared with limb_state: an in-place edit of the observation
             # changes that snapshot of the ground truth, never the physics.
-            return {"joint_pos": s.joint_pos_rad, "joint_vel": s.joint_vel_rad_s,
-                    "spindle_length": s.fiber_length_norm, "spindle_velocity": s.fiber_velocity_norm,
-                    "tendon_force": s.force_n / self._max_force_n, "touch": s.touch_n}
+            return sensor_groups(s, self._max_force_n)
         frame = self.sensors.read(s, self.np_random)
         if self.flatten_observation:
             return self.layout.flatten(frame)

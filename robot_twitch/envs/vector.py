@@ -23,7 +23,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from robot_twitch.body.spec import Body, load_body
-from robot_twitch.sensors import SensorConfig
+from robot_twitch.sensors import SensorConfig, sensor_groups
 from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
 from robot_twitch.sim import SimConfig
 from robot_twitch.vector_sim import DEFAULT_LIMBS_PER_WORLD, VectorSimulation
@@ -171,15 +171,7 @@ class LimbVectorEnv(VectorEnv):
         return np.clip(u, 0.0, 1.0)
 
     def _raw(self) -> dict[str, np.ndarray]:
-        s = self.sim
-        return {
-            "joint_pos": s.joint_pos_rad,
-            "joint_vel": s.joint_vel_rad_s,
-            "spindle_length": s.fiber_length_norm,
-            "spindle_velocity": s.fiber_velocity_norm,
-            "tendon_force": s.force_n / self._max_force_n,
-            "touch": s.touch_n,
-        }
+        return sensor_groups(self.sim, self._max_force_n)
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
         frame = self._raw()
