@@ -27,8 +27,9 @@ import pybullet_data
 from pybullet_utils import bullet_client
 
 from robot_twitch._quiet import silenced_fds
-from robot_twitch.body.kinematics import homogeneous, root_rows
-from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation_step, hill_force_split
+from robot_twitch.body.kinematics import homogeneous
+from robot_twitch.body.muscle import HillConstants, MuscleParameters
+from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
 from robot_twitch.errors import ConfigError
 
@@ -140,13 +141,10 @@ class Simulation(ClosedOnExit):
     """
 
     def __init__(self, body: Body, config: SimConfig | None = None) -> None:
-        self.body = body
+        self._body = body
         self.config = config or SimConfig()
-        self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
-        self._hill = HillConstants.from_params(self.params)
+        self._params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
         self._dt_s = self.config.control_dt_s
-        self._root_rows = root_rows(homogeneous(body.root_rotation, body.root_position_m)) \
-            if body.spec.fixed_base else None
         self._client: bullet_client.BulletClient | None = connect_quietly()
         try:
             self._build_world()
@@ -154,6 +152,33 @@ class Simulation(ClosedOnExit):
             self.close()
             raise
         self.state = self.reset()
+
+    @property
+    def body(self) -> Body:
+        return self._body
+
+    @body.setter
+    def body(self, body: Body) -> None:
+        """Swap the muscle geometry (e.g. a rerouted path); the skeleton in Bullet stays."""
+        self._body = body
+        self._rebuild_kernel()
+
+    @property
+    def params(self) -> MuscleParameters:
+        return self._params
+
+    @params.setter
+    def params(self, params: MuscleParameters) -> None:
+        """Change muscle constants (e.g. weakened forces); they act from the next step."""
+        self._params = params
+        self._rebuild_kernel()
+
+    def _rebuild_kernel(self) -> None:
+        p = self._params
+        self._kernel = MuscleKernel(self._body.paths, HillConstants.from_params(p), self._damping_nms,
+                                    p.activation_time_constant_s, p.deactivation_time_constant_s, self._dt_s)
+        self._fixed_root = homogeneous(self._body.root_rotation, self._body.root_position_m)[None] \
+            if self._body.spec.fixed_base else None
 
     # -- construction -------------------------------------------------------------------
     @property
@@ -175,6 +200,7 @@ class Simulation(ClosedOnExit):
         self._get_joint_states, self._set_torques, self._get_contacts = limb.get_joint_states, \
             limb.set_torques, limb.get_contacts
         self._damping_nms = integrated_joint_damping(c, limb, self.body, self.config.control_dt_s)
+        self._rebuild_kernel()
 
     # -- state ---------------------------------------------------------------------------
     def reset(self, joint_pos_rad: np.ndarray | None = None,
@@ -197,17 +223,13 @@ class Simulation(ClosedOnExit):
         """Advance one control step with muscle excitations u (M,) in [0, 1]."""
         if self._client is None:
             raise RuntimeError("this Simulation is closed")
-        s = self.state
-        activation = activation_step(excitation, s.activation, self._dt_s, self.params)
-        force = activation * self._active_unit_n
-        force += self._passive_n
-        np.maximum(force, 0.0, out=force)
-        torque = force @ s.moment_arms_m
-        torque += self._damping_torque_nm  # -b * qdot, from _observe
-        self._set_torques(forces=torque.tolist())
+        u = np.asarray(excitation, dtype=float)
+        activation, torque = self._kernel.drive(u.reshape(1, -1), self._activation, self._active_unit_n,
+                                                self._passive_n, self._moment_arms, self._damping_torque_nm)
+        self._set_torques(forces=torque[0].tolist())
         self._step_bullet()
         self.time_s += self._dt_s
-        self.state = self._observe(activation, excitation, torque)
+        self.state = self._observe(activation[0], u, torque[0])
         return self.state
 
     def _root_pose(self) -> tuple[np.ndarray, np.ndarray]:
@@ -226,23 +248,18 @@ class Simulation(ClosedOnExit):
         q, qd = np.array(q_list), np.array(qd_list)
         if blown_up:
             q, qd = np.nan_to_num(q), np.zeros_like(qd)
-        # The joint damping of the next step, kept privately: the state's qd may be handed out.
-        self._damping_torque_nm = qd * -self._damping_nms
-        root = self._root_rows if self._root_rows is not None else root_rows(homogeneous(*self._root_pose()))
-        lengths, arms, points = self.body.paths.evaluate_rows(q[None], root)
-        lengths, arms = lengths[0], arms[0]
-        velocity = arms @ qd
-        np.negative(velocity, out=velocity)
-        fiber_norm, vel_norm, active_unit, passive = hill_force_split(lengths, velocity, self._hill)
-        # Cache the force split F = a * active_unit + passive, reused by the next step's torque.
-        self._active_unit_n, self._passive_n = active_unit, passive
-        force = activation * active_unit
-        force += passive
-        np.maximum(force, 0.0, out=force)
+        root = self._fixed_root if self._fixed_root is not None else homogeneous(*self._root_pose())[None]
+        # The muscle state; (1, ...) batches of one limb. What the next step's drive() reads (activation,
+        # force split, moment arms, damping -b * qdot) is kept privately: the state's arrays may be
+        # handed out and edited.
+        self._activation = np.array(activation, dtype=float).reshape(1, -1)
+        lengths, arms, points, velocity, fiber_norm, vel_norm, self._active_unit_n, self._passive_n, \
+            force, self._damping_torque_nm = self._kernel.observe(q[None], qd[None], root, self._activation)
+        self._moment_arms = arms.copy()
         touch, contacts = self._touch()
-        return LimbState(self.time_s, q, qd, activation, np.asarray(excitation, dtype=float), lengths,
-                         velocity, arms, fiber_norm, vel_norm, force, torque, touch, points[0], blown_up,
-                         contacts)
+        return LimbState(self.time_s, q, qd, np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float),
+                         lengths[0], velocity[0], arms[0], fiber_norm[0], vel_norm[0], force[0], torque,
+                         touch, points[0], blown_up, contacts)
 
     def _touch(self) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
         """Normal contact force per link (L,), from the ground and from self-contact."""

@@ -24,8 +24,9 @@ import numpy as np
 import pybullet
 from pybullet_utils import bullet_client
 
-from robot_twitch.body.kinematics import homogeneous, root_rows
-from robot_twitch.body.muscle import HillConstants, MuscleParameters, activation_step, hill_force_split
+from robot_twitch.body.kinematics import homogeneous
+from robot_twitch.body.muscle import HillConstants, MuscleParameters
+from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
 from robot_twitch.sim import (
     BLOWUP_JOINT_SPEED_RAD_S,
@@ -71,7 +72,6 @@ class VectorSimulation(ClosedOnExit):
         self.limbs_per_world = min(int(limbs_per_world), self.num_limbs)
         self.config = config or SimConfig()
         self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
-        self._hill = HillConstants.from_params(self.params)
         self._dt_s = self.config.control_dt_s
         self.spacing_m = float(spacing_m) if spacing_m is not None else default_spacing_m(body)
         self._clients: list[bullet_client.BulletClient] = []
@@ -117,14 +117,16 @@ class VectorSimulation(ClosedOnExit):
         self._steppers = [functools.partial(pybullet.stepSimulation, physicsClientId=cl._client)
                           for cl in self._clients]
         self._set_torques = [limb.set_torques for limb in self.limbs]
-        self._damping_nms = integrated_joint_damping(self._limb_client[0], self.limbs[0], self.body, cfg.control_dt_s)
+        damping_nms = integrated_joint_damping(self._limb_client[0], self.limbs[0], self.body, cfg.control_dt_s)
+        p = self.params
+        self._kernel = MuscleKernel(self.body.paths, HillConstants.from_params(p), damping_nms,
+                                    p.activation_time_constant_s, p.deactivation_time_constant_s, self._dt_s)
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
         self._joint_index_sets = [limb.joint_indices for limb in self.limbs]
         self._n_joints = len(self.body.joint_names)
         if self.body.spec.fixed_base:
-            self._roots = root_rows(homogeneous(self.body.root_rotation,
-                                                self.offsets_m + self.body.root_position_m))  # (N, 5, 4)
+            self._roots = homogeneous(self.body.root_rotation, self.offsets_m + self.body.root_position_m)  # (N, 4, 4)
         else:
             self._roots = None
 
@@ -157,12 +159,9 @@ class VectorSimulation(ClosedOnExit):
         """
         if not self._clients:
             raise RuntimeError("this VectorSimulation is closed")
-        activation = activation_step(excitation, self.activation, self._dt_s, self.params)
-        force = activation * self._active_unit_n
-        force += self._passive_n
-        np.maximum(force, 0.0, out=force)
-        torque = (force[:, None, :] @ self.moment_arms_m)[:, 0]  # (N, J) = R^T F per limb
-        torque += self._damping_torque_nm  # -b * qdot, from _observe
+        u = np.ascontiguousarray(excitation, dtype=float)
+        activation, torque = self._kernel.drive(u, self._activation, self._active_unit_n, self._passive_n,
+                                                self._moment_arms, self._damping_torque_nm)
         if skip is not None:
             torque[skip] = 0.0
         for set_torques, forces in zip(self._set_torques, torque.tolist(), strict=True):
@@ -170,7 +169,7 @@ class VectorSimulation(ClosedOnExit):
         for step in self._steppers:
             step()
         self.time_s += self._dt_s
-        self._observe(activation, excitation, torque)
+        self._observe(activation, u, torque)
 
     def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> None:
         n, n_joints = self.num_limbs, self._n_joints
@@ -182,16 +181,12 @@ class VectorSimulation(ClosedOnExit):
         if blown_up.any():
             q[blown_up] = np.nan_to_num(q[blown_up])
             qd[blown_up] = 0.0
-        self._damping_torque_nm = qd * -self._damping_nms  # private: joint_vel_rad_s may be handed out
-        roots = self._roots if self._roots is not None else root_rows(self._free_roots())
-        lengths, arms, points = self.body.paths.evaluate_rows(q, roots)
-        velocity = (arms @ qd[:, :, None])[:, :, 0]
-        np.negative(velocity, out=velocity)
-        fiber_norm, vel_norm, active_unit, passive = hill_force_split(lengths, velocity, self._hill)
-        self._active_unit_n, self._passive_n = active_unit, passive
-        force = activation * active_unit
-        force += passive
-        np.maximum(force, 0.0, out=force)
+        roots = self._roots if self._roots is not None else self._free_roots()
+        # What the next step's drive() reads is kept privately: the public arrays may be handed out.
+        self._activation = np.array(activation, dtype=float)
+        lengths, arms, points, velocity, fiber_norm, vel_norm, self._active_unit_n, self._passive_n, \
+            force, self._damping_torque_nm = self._kernel.observe(q, qd, roots, self._activation)
+        self._moment_arms = arms.copy()
         touch = np.zeros((n, len(self.body.link_names)))
         contacts: list[list[tuple[str, str, float]]] = []
         names = self.body.link_names
@@ -204,7 +199,7 @@ class VectorSimulation(ClosedOnExit):
             else:
                 contacts.append([])
         self.joint_pos_rad, self.joint_vel_rad_s, self.blown_up = q, qd, blown_up
-        self.activation, self.excitation = activation, np.asarray(excitation, dtype=float)
+        self.activation, self.excitation = np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float)
         self.length_m, self.velocity_m_s, self.moment_arms_m = lengths, velocity, arms
         self.fiber_length_norm, self.fiber_velocity_norm, self.force_n = fiber_norm, vel_norm, force
         self.joint_torque_nm, self.touch_n, self.contacts = torque, touch, contacts

@@ -47,7 +47,9 @@ def test_next_step_autoreset_after_truncation_and_blow_up():
     for _ in range(2):
         _, _, terminated, truncated, _ = venv.step(np.full((2, 6), 0.8))
         assert not truncated.any() and not terminated.any()
-    venv.unwrapped.sim.moment_arms_m[1] = np.nan  # limb 1 diverges in this step
+    sim = venv.unwrapped.sim  # limb 1 diverges in this step: a joint speed far past any physical one
+    limb = sim.limbs[1]
+    sim._client_of(1).resetJointState(limb.robot_id, limb.joint_indices[0], 0.0, 1.0e7)
     obs, reward, terminated, truncated, info = venv.step(np.full((2, 6), 0.8))
     assert truncated.all() and terminated.tolist() == [False, True]
     assert info["blown_up"].tolist() == [False, True]

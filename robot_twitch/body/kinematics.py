@@ -151,6 +151,8 @@ class Kinematics:
         self._link_frame = np.array([renum[int(f)] for f in link_frame])  # (L,)
         self._link_offset = link_offset  # (L, 4, 4)
         self._frame_q = np.array([entries[e][1] for e in order], dtype=int)  # (J,) q column per frame
+        # (J,) parent moving frame of moving frame 1 + i (always an earlier frame).
+        self._frame_parent = np.array([renum[entries[e][2]] for e in order], dtype=int)
         basis = np.stack([entries[e][3] for e in order]).reshape(n_mov, 4, 16) if n_mov else \
             np.zeros((0, 4, 16))
         # C0 + s C1 + (1 - c) C2 = (C0 + C2) + s C1 - c C2: coefficients (1, sin q, cos q, q).
