@@ -2,7 +2,9 @@
 
 For every built-in body: (a) gym.make("RobotTwitch/Limb-v0") with its default wrappers, (b) the
 unwrapped env, (c) Simulation.step alone, (d) raw PyBullet stepping the same URDF with the
-torques that (b) applied, precomputed, at the same physics rate and numSubSteps scheme. All in
+torques that (b) applied, precomputed, at the same physics rate and numSubSteps scheme: the URDF
+exactly as the env hands it to Bullet (fixed-joint links welded, robot_twitch.body.weld), and
+(e) the body's URDF file as written, unwelded, for reference. All in
 one process pinned to one core; the four are interleaved in every repeat so that machine noise
 hits them alike; medians of the repeats are reported.
 
@@ -23,7 +25,7 @@ from _common import RawLimbs, machine, median, pin_to_core, timed  # noqa: E402
 
 import robot_twitch  # noqa: E402,F401
 from robot_twitch.body.spec import builtin_bodies  # noqa: E402
-from robot_twitch.sim import SimConfig  # noqa: E402
+from robot_twitch.sim import SimConfig, bullet_urdf  # noqa: E402
 
 
 def bench_body(name: str, steps: int, repeats: int, sim_config: SimConfig | None = None) -> dict[str, float]:
@@ -51,16 +53,21 @@ def bench_body(name: str, steps: int, repeats: int, sim_config: SimConfig | None
     run_env(env, record=True)
     spec = env.body.spec
     cfg = env.sim_config
-    raw = RawLimbs(str(spec.urdf_path), spec.fixed_base, 1, cfg.control_hz, cfg.physics_hz,
-                   self_collision=cfg.self_collision)
-    names = ("gym.make env", "unwrapped env", "Simulation.step", "raw")
+    with bullet_urdf(env.body, cfg) as urdf_path:
+        raw = RawLimbs(str(urdf_path), spec.fixed_base, 1, cfg.control_hz, cfg.physics_hz,
+                       self_collision=cfg.self_collision)
+    raw_file = RawLimbs(str(spec.urdf_path), spec.fixed_base, 1, cfg.control_hz, cfg.physics_hz,
+                        self_collision=cfg.self_collision)
+    names = ("gym.make env", "unwrapped env", "Simulation.step", "raw", "raw file")
     times: dict[str, list[float]] = {k: [] for k in names}
     for _ in range(repeats):
         times["gym.make env"].append(timed(lambda: run_env(wrapped)))
         times["unwrapped env"].append(timed(lambda: run_env(env)))
         times["Simulation.step"].append(timed(run_sim))
         times["raw"].append(timed(lambda: raw.run(torques)))
+        times["raw file"].append(timed(lambda: raw_file.run(torques)))
     raw.close()
+    raw_file.close()
     wrapped.close()
     simulated_s = steps * dt_s
     return {k: simulated_s / median(v) for k, v in times.items()} | {
@@ -80,12 +87,12 @@ def main() -> None:
     print(f"# {machine()}; {pinned}; physics {(cfg or SimConfig()).physics_hz:.0f} Hz; "
           f"{args.steps} control steps x {args.repeats} repeats, medians")
     print("| body | gym.make env [x real time] | unwrapped env | Simulation.step | raw PyBullet | "
-          "env us/step | raw us/step | env / raw cost |")
-    print("|---|---|---|---|---|---|---|---|")
+          "raw, URDF as written | env us/step | raw us/step | env / raw cost |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.bodies or sorted(builtin_bodies()):
         r = bench_body(name, args.steps, args.repeats, cfg)
         print(f"| {name} | {r['gym.make env']:.0f} | {r['unwrapped env']:.0f} | {r['Simulation.step']:.0f} | "
-              f"{r['raw']:.0f} | {r['gym.make env us/step']:.1f} / {r['unwrapped env us/step']:.1f} | "
+              f"{r['raw']:.0f} | {r['raw file']:.0f} | {r['gym.make env us/step']:.1f} / {r['unwrapped env us/step']:.1f} | "
               f"{r['raw us/step']:.1f} | {r['raw'] / r['gym.make env']:.2f} / "
               f"{r['raw'] / r['unwrapped env']:.2f} |", flush=True)
 

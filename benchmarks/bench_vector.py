@@ -2,7 +2,7 @@
 
 For N limbs: the batched LimbVectorEnv with 1 limb per Bullet world ("clients"), 8 per world (the
 default) and all N in one world, N separate Limb-v0 envs stepped in a loop, and raw PyBullet
-stepping N skeletons with precomputed torques in the same three layouts, interleaved in every
+stepping N skeletons (the URDF exactly as the env loads it) with precomputed torques in the same three layouts, interleaved in every
 repeat; medians. Memory per limb from the RSS growth of building
 a batched env. Then a 2-core scaling check: 1 vs 2 processes, each pinned to its own core,
 each stepping one batched env of --scale-n limbs.
@@ -26,7 +26,7 @@ from _common import RawLimbs, machine, median, pin_to_core, rss_mb, timed  # noq
 
 import robot_twitch  # noqa: E402,F401
 from robot_twitch.envs.vector import LimbVectorEnv  # noqa: E402
-from robot_twitch.sim import SimConfig  # noqa: E402
+from robot_twitch.sim import SimConfig, bullet_urdf  # noqa: E402
 
 
 def _steps_for(n: int, target_limb_steps: int) -> int:
@@ -51,8 +51,9 @@ def bench_n(body: str, n: int, repeats: int, limb_steps: int, singles: bool,
         ref.step(a)
         torques.append(ref.sim.joint_torque_nm.tolist())
     cfg, spec, spacing = ref.sim_config, ref.body.spec, ref.sim.spacing_m
-    raws = {name: RawLimbs(str(spec.urdf_path), spec.fixed_base, n, cfg.control_hz, cfg.physics_hz,
-                           per or n, spacing) for name, per in LAYOUTS.items()}
+    with bullet_urdf(ref.body, cfg) as urdf_path:  # the URDF exactly as the env hands it to Bullet
+        raws = {name: RawLimbs(str(urdf_path), spec.fixed_base, n, cfg.control_hz, cfg.physics_hz,
+                               per or n, spacing) for name, per in LAYOUTS.items()}
     single_envs = [gym.make("RobotTwitch/Limb-v0", body=body, sim_config=sim_config).unwrapped
                    for _ in range(n)] if singles else []
 

@@ -16,9 +16,13 @@ built-in bodies in tests/test_builtin_bodies.py). Torques set once persist over 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -31,6 +35,7 @@ from robot_twitch.body.kinematics import homogeneous
 from robot_twitch.body.muscle import HillConstants, MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
+from robot_twitch.body.weld import welded_urdf_text
 from robot_twitch.errors import ConfigError
 
 GROUND_CHOICES = ("body", "none", "plane", "mattress")
@@ -55,6 +60,10 @@ class SimConfig:
     """Collide the limb's links with each other (non-adjacent links only)."""
     ground: str = "body"
     """Surface under the limb: 'body' (the body file's choice), or 'none', 'plane', 'mattress'."""
+    weld_fixed_links: bool = True
+    """Give Bullet each link joined by a fixed joint welded into its parent: the same rigid body
+    (exact composite inertia) with fewer links to integrate (planar_arm: ~25 % less Bullet time).
+    Touch on a welded link is reported on the link it is welded to (robot_twitch.body.weld)."""
 
     def __post_init__(self) -> None:
         for name in ("physics_hz", "control_hz", "activation_time_constant_s",
@@ -191,7 +200,8 @@ class Simulation(ClosedOnExit):
         c = self.client
         configure_world(c, self.config)
         self.ground_id = load_ground(c, self.config.ground_for(self.body))
-        limb = load_limb(c, self.body, self.config)
+        with bullet_urdf(self.body, self.config) as urdf_path:
+            limb = load_limb(c, self.body, self.config, urdf_path=urdf_path)
         self.robot_id, self.joint_indices, self.link_bullet_index = limb.robot_id, limb.joint_indices, \
             limb.link_bullet_index
         self._inertial_inv, self._link_slot = limb.inertial_inv, limb.link_slot
@@ -299,7 +309,7 @@ class LimbHandles:
 
     robot_id: int
     joint_indices: list[int]  # (J,) Bullet joint index per movable joint, in body.joint_names order
-    link_bullet_index: np.ndarray  # (L,) Bullet link index per body link (-1: base)
+    link_bullet_index: np.ndarray  # (L,) Bullet link index per body link (-1: base; merged: the welded-to link)
     link_slot: dict[int, int]  # Bullet link index -> position in body.link_names
     inertial_inv: tuple  # inverse of the base's inertial frame (Bullet's base pose is the COM's)
     get_joint_states: functools.partial
@@ -359,14 +369,29 @@ def integrated_joint_damping(c: bullet_client.BulletClient, limb: LimbHandles, b
     return inertia * -np.expm1(-damping * dt_s / inertia) / dt_s
 
 
+@contextlib.contextmanager
+def bullet_urdf(body: Body, cfg: SimConfig) -> Iterator[Path]:
+    """The URDF file that Bullet loads for this body: its own, or a temporary welded copy."""
+    if not cfg.weld_fixed_links or all(j.movable for j in body.skeleton.joints):
+        yield body.spec.urdf_path
+        return
+    text, _ = welded_urdf_text(body.spec.urdf_path)
+    with tempfile.TemporaryDirectory(prefix="robot_twitch-") as folder:
+        path = Path(folder) / body.spec.urdf_path.name
+        path.write_text(text)
+        yield path
+
+
 def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
-              offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> LimbHandles:
-    """Load the body's URDF with its root at the configured pose translated by offset_m."""
+              offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0),
+              urdf_path: Path | None = None) -> LimbHandles:
+    """Load the body's URDF (or urdf_path, e.g. from bullet_urdf) with its root at the
+    configured pose translated by offset_m."""
     spec = body.spec
     flags = pybullet.URDF_USE_INERTIA_FROM_FILE
     if cfg.self_collision:
         flags |= pybullet.URDF_USE_SELF_COLLISION | pybullet.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT
-    robot_id = c.loadURDF(str(spec.urdf_path), useFixedBase=spec.fixed_base, flags=flags)
+    robot_id = c.loadURDF(str(urdf_path or spec.urdf_path), useFixedBase=spec.fixed_base, flags=flags)
     # Place the root link's URDF frame (not its centre of mass) at the configured pose.
     inertial_pos, inertial_orn = c.getDynamicsInfo(robot_id, -1)[3:5]
     link_orn = c.getQuaternionFromEuler(spec.base_orientation_rpy_rad)
@@ -380,7 +405,15 @@ def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
         joint_index[info[1].decode()] = i
         bullet_index[info[12].decode()] = i
     joint_indices = [joint_index[name] for name in body.joint_names]
-    link_bullet_index = np.array([bullet_index[name] for name in body.link_names])
+    link_slot = {bullet_index[name]: k for k, name in enumerate(body.link_names) if name in bullet_index}
+    # A link merged away (welded by a fixed joint) is part of the Bullet link it is welded to.
+    welded_to = {j.child: j.parent for j in body.skeleton.joints if not j.movable}
+    resolved = []
+    for name in body.link_names:
+        while name not in bullet_index:
+            name = welded_to[name]
+        resolved.append(bullet_index[name])
+    link_bullet_index = np.array(resolved)
     # Bullet's joint motors hold zero velocity by default: switch them off so that the
     # muscles are the only actuators. Remove Bullet's default link damping as well; the
     # passive joint viscosity is explicit (joint_damping_nms, see integrated_joint_damping).
@@ -392,7 +425,7 @@ def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
                          maxJointVelocity=10 * BLOWUP_JOINT_SPEED_RAD_S)
     cid = c._client
     return LimbHandles(
-        robot_id, joint_indices, link_bullet_index, {int(b): k for k, b in enumerate(link_bullet_index)},
+        robot_id, joint_indices, link_bullet_index, link_slot,
         c.invertTransform(inertial_pos, inertial_orn),
         functools.partial(pybullet.getJointStates, robot_id, joint_indices, physicsClientId=cid),
         functools.partial(pybullet.setJointMotorControlArray, robot_id, joint_indices,

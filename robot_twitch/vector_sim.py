@@ -34,6 +34,7 @@ from robot_twitch.sim import (
     LimbHandles,
     SimConfig,
     _with_time_constants,
+    bullet_urdf,
     configure_world,
     connect_quietly,
     integrated_joint_damping,
@@ -93,27 +94,28 @@ class VectorSimulation(ClosedOnExit):
         self.offsets_m = offsets  # (N, 3) where each limb's frame sits in its world
         self.limbs: list[LimbHandles] = []
         self._limb_client: list[bullet_client.BulletClient] = []
-        for i in range(n):
-            if slot[i] == 0:  # a new world
-                c = connect_quietly()
-                self._clients.append(c)
-                configure_world(c, cfg)
-                plane = load_ground(c, "plane") if ground == "plane" else None
-                if plane is not None and per_world > 1:
-                    c.setCollisionFilterGroupMask(plane, -1, _GROUND_GROUP, (1 << 30) - 1)
-            offset = tuple(float(v) for v in offsets[i])
-            mattress = load_ground(c, ground, offset) if ground == "mattress" else None
-            limb = load_limb(c, self.body, cfg, offset)
-            if per_world > 1:
-                # Limb i collides with itself and the ground only (bit slot mod 30; the grid spacing
-                # keeps limbs that share a bit out of reach of each other).
-                group = 1 << int(slot[i] % 30)
-                for link in [-1, *range(c.getNumJoints(limb.robot_id))]:
-                    c.setCollisionFilterGroupMask(limb.robot_id, link, group, group | _GROUND_GROUP)
-                if mattress is not None:
-                    c.setCollisionFilterGroupMask(mattress, -1, _GROUND_GROUP, group)
-            self.limbs.append(limb)
-            self._limb_client.append(c)
+        with bullet_urdf(self.body, cfg) as urdf_path:
+            for i in range(n):
+                if slot[i] == 0:  # a new world
+                    c = connect_quietly()
+                    self._clients.append(c)
+                    configure_world(c, cfg)
+                    plane = load_ground(c, "plane") if ground == "plane" else None
+                    if plane is not None and per_world > 1:
+                        c.setCollisionFilterGroupMask(plane, -1, _GROUND_GROUP, (1 << 30) - 1)
+                offset = tuple(float(v) for v in offsets[i])
+                mattress = load_ground(c, ground, offset) if ground == "mattress" else None
+                limb = load_limb(c, self.body, cfg, offset, urdf_path)
+                if per_world > 1:
+                    # Limb i collides with itself and the ground only (bit slot mod 30; the grid spacing
+                    # keeps limbs that share a bit out of reach of each other).
+                    group = 1 << int(slot[i] % 30)
+                    for link in [-1, *range(c.getNumJoints(limb.robot_id))]:
+                        c.setCollisionFilterGroupMask(limb.robot_id, link, group, group | _GROUND_GROUP)
+                    if mattress is not None:
+                        c.setCollisionFilterGroupMask(mattress, -1, _GROUND_GROUP, group)
+                self.limbs.append(limb)
+                self._limb_client.append(c)
         self._steppers = [functools.partial(pybullet.stepSimulation, physicsClientId=cl._client)
                           for cl in self._clients]
         self._set_torques = [limb.set_torques for limb in self.limbs]

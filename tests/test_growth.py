@@ -12,7 +12,7 @@ from robot_twitch.body.growth import scale_segment
 from robot_twitch.config import load_config
 from robot_twitch.errors import ConfigError
 from robot_twitch.experiment import RunInterrupted, run_experiment
-from robot_twitch.sim import Simulation
+from robot_twitch.sim import SimConfig, Simulation
 from tests.test_cli import TINY
 
 
@@ -28,7 +28,8 @@ def test_scaled_segment_is_longer_and_heavier(bodies, tmp_path):
     # Muscles inserting on the forearm get longer moment arms about the elbow.
     m = body.muscle_names.index("brachialis")
     assert abs(grown.moment_arms(np.array([0.0, 1.0]))[m, 1]) > abs(body.moment_arms(np.array([0.0, 1.0]))[m, 1])
-    with Simulation(body) as small, Simulation(grown) as big:
+    unwelded = SimConfig(weld_fixed_links=False)  # Bullet's forearm alone, without the welded hand
+    with Simulation(body, unwelded) as small, Simulation(grown, unwelded) as big:
         mass = [s.client.getDynamicsInfo(s.robot_id, s.joint_indices[1])[0] for s in (small, big)]
     assert mass[1] == pytest.approx(1.5**3 * mass[0])
 
