@@ -20,6 +20,7 @@ import contextlib
 import functools
 import math
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from robot_twitch.body.kinematics import homogeneous
 from robot_twitch.body.muscle import HillConstants, MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
-from robot_twitch.body.weld import welded_urdf_text
+from robot_twitch.body.weld import bullet_urdf_text, self_contact_possible
 from robot_twitch.errors import ConfigError
 
 GROUND_CHOICES = ("body", "none", "plane", "mattress")
@@ -64,6 +65,11 @@ class SimConfig:
     """Give Bullet each link joined by a fixed joint welded into its parent: the same rigid body
     (exact composite inertia) with fewer links to integrate (planar_arm: ~25 % less Bullet time).
     Touch on a welded link is reported on the link it is welded to (robot_twitch.body.weld)."""
+    drop_unused_collision_shapes: bool = True
+    """Load the limb without collision shapes when nothing can touch it: ground 'none' and no pair
+    of its links that Bullet would test for self-contact (planar_arm: ~6 % less Bullet time; the
+    dynamics are unchanged, inertia comes from the URDF). Set False to add objects of your own
+    to the world for the limb to touch."""
 
     def __post_init__(self) -> None:
         for name in ("physics_hz", "control_hz", "activation_time_constant_s",
@@ -371,11 +377,16 @@ def integrated_joint_damping(c: bullet_client.BulletClient, limb: LimbHandles, b
 
 @contextlib.contextmanager
 def bullet_urdf(body: Body, cfg: SimConfig) -> Iterator[Path]:
-    """The URDF file that Bullet loads for this body: its own, or a temporary welded copy."""
-    if not cfg.weld_fixed_links or all(j.movable for j in body.skeleton.joints):
+    """The URDF file that Bullet loads for this body: its own, or a temporary copy that is
+    welded (cfg.weld_fixed_links) and/or without collision shapes (cfg.drop_unused_collision_shapes)."""
+    weld = cfg.weld_fixed_links and not all(j.movable for j in body.skeleton.joints)
+    drop = cfg.drop_unused_collision_shapes and cfg.ground_for(body) == "none" and not (
+        cfg.self_collision and self_contact_possible(
+            ET.fromstring(bullet_urdf_text(body.spec.urdf_path, weld, False))))
+    if not (weld or drop):
         yield body.spec.urdf_path
         return
-    text, _ = welded_urdf_text(body.spec.urdf_path)
+    text = bullet_urdf_text(body.spec.urdf_path, weld, drop)
     with tempfile.TemporaryDirectory(prefix="robot_twitch-") as folder:
         path = Path(folder) / body.spec.urdf_path.name
         path.write_text(text)

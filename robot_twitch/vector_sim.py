@@ -125,6 +125,9 @@ class VectorSimulation(ClosedOnExit):
                                     p.activation_time_constant_s, p.deactivation_time_constant_s, self._dt_s)
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
+        self._world_contacts = [functools.partial(pybullet.getContactPoints, physicsClientId=cl._client)
+                                for cl in self._clients]
+        self._world_limbs = [range(w * per_world, min((w + 1) * per_world, n)) for w in range(len(self._clients))]
         self._joint_index_sets = [limb.joint_indices for limb in self.limbs]
         self._n_joints = len(self.body.joint_names)
         if self.body.spec.fixed_base:
@@ -190,16 +193,18 @@ class VectorSimulation(ClosedOnExit):
             force, self._damping_torque_nm = self._kernel.observe(q, qd, roots, self._activation)
         self._moment_arms = arms.copy()
         touch = np.zeros((n, len(self.body.link_names)))
-        contacts: list[list[tuple[str, str, float]]] = []
+        contacts: list[list[tuple[str, str, float]]] = [[] for _ in range(n)]
         names = self.body.link_names
-        for i, (get, limb) in enumerate(zip(self._get_contacts, self.limbs, strict=True)):
-            found = get()
-            if found:
-                touch[i], limb_contacts = touch_from_contacts(found, limb.robot_id, limb.link_slot, names,
-                                                                    self.config.substeps)
-                contacts.append(limb_contacts)
-            else:
-                contacts.append([])
+        # One query per world; the per-limb queries run only in worlds that have contacts at all.
+        for world_contacts, limbs in zip(self._world_contacts, self._world_limbs, strict=True):
+            if not world_contacts():
+                continue
+            for i in limbs:
+                found = self._get_contacts[i]()
+                if found:
+                    limb = self.limbs[i]
+                    touch[i], contacts[i] = touch_from_contacts(found, limb.robot_id, limb.link_slot, names,
+                                                                self.config.substeps)
         self.joint_pos_rad, self.joint_vel_rad_s, self.blown_up = q, qd, blown_up
         self.activation, self.excitation = np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float)
         self.length_m, self.velocity_m_s, self.moment_arms_m = lengths, velocity, arms

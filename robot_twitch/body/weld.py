@@ -103,17 +103,56 @@ def composite_inertia(parts: list[tuple[float, np.ndarray, np.ndarray]]) -> tupl
     return mass, com, tensor
 
 
-def welded_urdf_text(urdf_path: Path) -> tuple[str, dict[str, str]]:
-    """The URDF with every fixed-joint child folded into its parent, and what went where.
-
-    Returns the URDF text (mesh filenames made absolute, so it can be written anywhere) and
-    {welded link: link it now belongs to}. A URDF without fixed joints comes back unchanged in content.
-    """
+def _read(urdf_path: Path) -> ET.Element:
+    """The URDF's root element, mesh filenames made absolute (so the text can be written anywhere)."""
     root = ET.parse(urdf_path).getroot()
     for mesh in root.iter("mesh"):
         filename = mesh.get("filename", "")
         if filename and "://" not in filename and not Path(filename).is_absolute():
             mesh.set("filename", str((urdf_path.parent / filename).resolve()))
+    return root
+
+
+def welded_urdf_text(urdf_path: Path) -> tuple[str, dict[str, str]]:
+    """The URDF with every fixed-joint child folded into its parent, and what went where.
+
+    Returns the URDF text and {welded link: link it now belongs to}.
+    """
+    root = _read(urdf_path)
+    welded_into = _weld(root)
+    return ET.tostring(root, encoding="unicode"), welded_into
+
+
+def self_contact_possible(root: ET.Element) -> bool:
+    """Whether Bullet would test any pair of this skeleton's links for self-collision.
+
+    With URDF_USE_SELF_COLLISION_EXCLUDE_PARENT Bullet tests every pair of links that both have
+    collision shapes, except a link and its parent.
+    """
+    shaped = {link.get("name") for link in root.findall("link") if link.find("collision") is not None}
+    parent = {j.find("child").get("link"): j.find("parent").get("link")  # type: ignore[union-attr]
+              for j in root.findall("joint")}
+    shaped_list = sorted(n for n in shaped if n is not None)
+    return any(parent.get(a) != b and parent.get(b) != a
+               for i, a in enumerate(shaped_list) for b in shaped_list[i + 1:])
+
+
+def bullet_urdf_text(urdf_path: Path, weld: bool, drop_collision_shapes: bool) -> str:
+    """The URDF as Bullet should load it: welded (see module docstring) and, if asked, with no
+    collision shapes (for a limb that has nothing to touch; inertia comes from the file, so the
+    dynamics are unchanged)."""
+    root = _read(urdf_path)
+    if weld:
+        _weld(root)
+    if drop_collision_shapes:
+        for link in root.findall("link"):
+            for element in link.findall("collision"):
+                link.remove(element)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _weld(root: ET.Element) -> dict[str, str]:
+    """Fold every fixed-joint child of the URDF tree `root` into its parent, in place."""
     links = {link.get("name"): link for link in root.findall("link")}
     welded_into: dict[str, str] = {}
     # Fold leaves first, so that a chain of fixed joints collapses step by step.
@@ -150,7 +189,7 @@ def welded_urdf_text(urdf_path: Path) -> tuple[str, dict[str, str]]:
         for name, target in welded_into.items():
             if target == child_name:
                 welded_into[name] = parent_name
-    return ET.tostring(root, encoding="unicode"), welded_into
+    return welded_into
 
 
-__all__ = ["composite_inertia", "matrix_to_rpy", "welded_urdf_text"]
+__all__ = ["bullet_urdf_text", "composite_inertia", "matrix_to_rpy", "self_contact_possible", "welded_urdf_text"]
