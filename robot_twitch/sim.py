@@ -33,7 +33,7 @@ from pybullet_utils import bullet_client
 
 from robot_twitch._quiet import silenced_fds
 from robot_twitch.body.kinematics import homogeneous
-from robot_twitch.body.muscle import HillConstants, MuscleParameters
+from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
 from robot_twitch.body.weld import bullet_urdf_text, self_contact_possible
@@ -189,9 +189,7 @@ class Simulation(ClosedOnExit):
         self._rebuild_kernel()
 
     def _rebuild_kernel(self) -> None:
-        p = self._params
-        self._kernel = MuscleKernel(self._body.paths, HillConstants.from_params(p), self._damping_nms,
-                                    p.activation_time_constant_s, p.deactivation_time_constant_s, self._dt_s)
+        self._kernel = MuscleKernel.for_muscles(self._body.paths, self._params, self._damping_nms, self._dt_s)
         self._fixed_root = homogeneous(self._body.root_rotation, self._body.root_position_m)[None] \
             if self._body.spec.fixed_base else None
 

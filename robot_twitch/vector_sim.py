@@ -25,7 +25,7 @@ import pybullet
 from pybullet_utils import bullet_client
 
 from robot_twitch.body.kinematics import homogeneous
-from robot_twitch.body.muscle import HillConstants, MuscleParameters
+from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
 from robot_twitch.sim import (
@@ -120,9 +120,7 @@ class VectorSimulation(ClosedOnExit):
                           for cl in self._clients]
         self._set_torques = [limb.set_torques for limb in self.limbs]
         damping_nms = integrated_joint_damping(self._limb_client[0], self.limbs[0], self.body, cfg.control_dt_s)
-        p = self.params
-        self._kernel = MuscleKernel(self.body.paths, HillConstants.from_params(p), damping_nms,
-                                    p.activation_time_constant_s, p.deactivation_time_constant_s, self._dt_s)
+        self._kernel = MuscleKernel.for_muscles(self.body.paths, self.params, damping_nms, self._dt_s)
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
         self._world_contacts = [functools.partial(pybullet.getContactPoints, physicsClientId=cl._client)

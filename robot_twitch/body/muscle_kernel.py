@@ -29,6 +29,7 @@ from robot_twitch.body.muscle import (
     PASSIVE_SHAPE,
     PASSIVE_STRAIN_AT_F0,
     HillConstants,
+    MuscleParameters,
 )
 
 _PASSIVE_GAIN = PASSIVE_SHAPE / PASSIVE_STRAIN_AT_F0
@@ -184,6 +185,13 @@ class MuscleKernel:
         self._damping_nms = np.ascontiguousarray(damping_nms, dtype=float)
         self._rise_rate = -dt_s / activation_time_constant_s
         self._fall_rate = -dt_s / deactivation_time_constant_s
+
+    @classmethod
+    def for_muscles(cls, paths: MusclePathModel, params: MuscleParameters, damping_nms: np.ndarray,
+                    dt_s: float) -> MuscleKernel:
+        """The kernel for a body's paths and muscle parameters, stepping dt_s per control step."""
+        return cls(paths, HillConstants.from_params(params), damping_nms, params.activation_time_constant_s,
+                   params.deactivation_time_constant_s, dt_s)
 
     def observe(self, q: np.ndarray, qd: np.ndarray, root: np.ndarray, activation: np.ndarray) -> tuple:
         """Muscle state at joint positions q and velocities qd (B, J), activation (B, M).
