@@ -12,6 +12,10 @@ segments stay stable; MyoSuite's MuJoCo models step at 500 Hz). Muscles are upda
 damper whose explicit update is stable when b * dt / I << 2 for every segment (checked for the
 built-in bodies in tests/test_builtin_bodies.py). Torques set once persist over all substeps of one
 `stepSimulation` call (Bullet's numSubSteps), so the Python cost is paid once per control step.
+
+The muscle computation of a step runs in a compiled kernel (body/muscle_kernel.py); Bullet loads
+the URDF reduced without changing its dynamics (body/weld.py): fixed-joint links welded, and no
+collision shapes when nothing can touch the limb.
 """
 
 from __future__ import annotations
