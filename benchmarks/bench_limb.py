@@ -55,9 +55,9 @@ def bench_body(name: str, steps: int, repeats: int, sim_config: SimConfig | None
     cfg = env.sim_config
     with bullet_urdf(env.body, cfg) as urdf_path:
         raw = RawLimbs(str(urdf_path), spec.fixed_base, 1, cfg.control_hz, cfg.physics_hz,
-                       self_collision=cfg.self_collision)
+                       self_collision=cfg.self_collision and spec.self_collision)
     raw_file = RawLimbs(str(spec.urdf_path), spec.fixed_base, 1, cfg.control_hz, cfg.physics_hz,
-                        self_collision=cfg.self_collision)
+                        self_collision=cfg.self_collision and spec.self_collision)
     names = ("gym.make env", "unwrapped env", "Simulation.step", "raw", "raw file")
     times: dict[str, list[float]] = {k: [] for k in names}
     for _ in range(repeats):

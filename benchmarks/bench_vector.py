@@ -53,7 +53,8 @@ def bench_n(body: str, n: int, repeats: int, limb_steps: int, singles: bool,
     cfg, spec, spacing = ref.sim_config, ref.body.spec, ref.sim.spacing_m
     with bullet_urdf(ref.body, cfg) as urdf_path:  # the URDF exactly as the env hands it to Bullet
         raws = {name: RawLimbs(str(urdf_path), spec.fixed_base, n, cfg.control_hz, cfg.physics_hz,
-                               per or n, spacing) for name, per in LAYOUTS.items()}
+                               per or n, spacing, cfg.self_collision and spec.self_collision)
+                for name, per in LAYOUTS.items()}
     single_envs = [gym.make("RobotTwitch/Limb-v0", body=body, sim_config=sim_config).unwrapped
                    for _ in range(n)] if singles else []
 

@@ -24,7 +24,6 @@ import contextlib
 import functools
 import math
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ from robot_twitch.body.kinematics import homogeneous
 from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.spec import Body
-from robot_twitch.body.weld import bullet_urdf_text, self_contact_possible
+from robot_twitch.body.weld import bullet_urdf_text, read_urdf_tree, self_contact_possible
 from robot_twitch.errors import ConfigError
 
 GROUND_CHOICES = ("body", "none", "plane", "mattress")
@@ -62,13 +61,14 @@ class SimConfig:
     deactivation_time_constant_s: float = 0.040
     """Deactivation time constant tau_deact [s] (Thelen 2003: 40 ms)."""
     self_collision: bool = True
-    """Collide the limb's links with each other (non-adjacent links only)."""
+    """Collide the limb's links with each other (non-adjacent links only), where the body file
+    allows it (its `self_collision` key)."""
     ground: str = "body"
     """Surface under the limb: 'body' (the body file's choice), or 'none', 'plane', 'mattress'."""
     weld_fixed_links: bool = True
-    """Give Bullet each link joined by a fixed joint welded into its parent: the same rigid body
-    (exact composite inertia) with fewer links to integrate (planar_arm: ~25 % less Bullet time).
-    Touch on a welded link is reported on the link it is welded to (robot_twitch.body.weld)."""
+    """Give Bullet each link joined by a fixed joint, that has mass and no collision shapes, welded
+    into its parent: the same rigid body (exact composite inertia) with fewer links to integrate
+    (planar_arm: ~25 % less Bullet time; robot_twitch.body.weld)."""
     drop_unused_collision_shapes: bool = True
     """Load the limb without collision shapes when nothing can touch it: ground 'none' and no pair
     of its links that Bullet would test for self-contact (planar_arm: ~6 % less Bullet time; the
@@ -181,6 +181,7 @@ class Simulation(ClosedOnExit):
         """Swap the muscle geometry (e.g. a rerouted path); the skeleton in Bullet stays."""
         self._body = body
         self._rebuild_kernel()
+        self._reobserve()
 
     @property
     def params(self) -> MuscleParameters:
@@ -191,6 +192,12 @@ class Simulation(ClosedOnExit):
         """Change muscle constants (e.g. weakened forces); they act from the next step."""
         self._params = params
         self._rebuild_kernel()
+        self._reobserve()
+
+    def _reobserve(self) -> None:
+        """Recompute the current state (and the next step's force split) with the current model."""
+        s = self.state
+        self.state = self._observe(s.activation, s.excitation, s.joint_torque_nm)
 
     def _rebuild_kernel(self) -> None:
         self._kernel = MuscleKernel.for_muscles(self._body.paths, self._params, self._damping_nms, self._dt_s)
@@ -233,15 +240,19 @@ class Simulation(ClosedOnExit):
         for k, index in enumerate(self.joint_indices):
             c.resetJointState(self.robot_id, index, float(q[k]), float(qd[k]))
         self.time_s = 0.0
-        zeros = np.zeros(self.params.n_muscles)
-        self.state = self._observe(zeros, zeros, np.zeros(n_joints))
+        n_muscles = self.params.n_muscles
+        self.state = self._observe(np.zeros(n_muscles), np.zeros(n_muscles), np.zeros(n_joints))
         return self.state
 
     def step(self, excitation: np.ndarray) -> LimbState:
         """Advance one control step with muscle excitations u (M,) in [0, 1]."""
         if self._client is None:
             raise RuntimeError("this Simulation is closed")
-        u = np.asarray(excitation, dtype=float)
+        try:
+            u = np.ascontiguousarray(np.broadcast_to(excitation, self._activation.shape[1:]), dtype=float)
+        except ValueError:
+            raise ValueError(f"excitation has shape {np.shape(excitation)}, expected "
+                             f"({self._activation.shape[1]},): one value per muscle") from None
         activation, torque = self._kernel.drive(u.reshape(1, -1), self._activation, self._active_unit_n,
                                                 self._passive_n, self._moment_arms, self._damping_torque_nm)
         self._set_torques(forces=torque[0].tolist())
@@ -377,21 +388,27 @@ def integrated_joint_damping(c: bullet_client.BulletClient, limb: LimbHandles, b
     return inertia * -np.expm1(-damping * dt_s / inertia) / dt_s
 
 
+def touch_free(body: Body, cfg: SimConfig) -> bool:
+    """Whether nothing can touch this limb: no ground, and no pair of its links that Bullet would
+    test for self-contact (in a vector env other limbs are filtered out)."""
+    self_contact = cfg.self_collision and body.spec.self_collision and \
+        self_contact_possible(read_urdf_tree(body.spec.urdf_path))
+    return cfg.ground_for(body) == "none" and not self_contact
+
+
 @contextlib.contextmanager
 def bullet_urdf(body: Body, cfg: SimConfig) -> Iterator[Path]:
-    """The URDF file that Bullet loads for this body: its own, or a temporary copy that is
-    welded (cfg.weld_fixed_links) and/or without collision shapes (cfg.drop_unused_collision_shapes)."""
-    weld = cfg.weld_fixed_links and not all(j.movable for j in body.skeleton.joints)
-    drop = cfg.drop_unused_collision_shapes and cfg.ground_for(body) == "none" and not (
-        cfg.self_collision and self_contact_possible(
-            ET.fromstring(bullet_urdf_text(body.spec.urdf_path, weld, False))))
-    if not (weld or drop):
+    """The URDF file that Bullet loads for this body: its own, or a temporary copy without
+    collision shapes (cfg.drop_unused_collision_shapes, when touch_free) and with fixed-joint
+    links welded (cfg.weld_fixed_links): the same dynamics, less work for Bullet (body/weld.py)."""
+    drop = cfg.drop_unused_collision_shapes and touch_free(body, cfg)
+    text, changed = bullet_urdf_text(body.spec.urdf_path, cfg.weld_fixed_links, drop)
+    if not changed:
         yield body.spec.urdf_path
         return
-    text = bullet_urdf_text(body.spec.urdf_path, weld, drop)
     with tempfile.TemporaryDirectory(prefix="robot_twitch-") as folder:
         path = Path(folder) / body.spec.urdf_path.name
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
         yield path
 
 
@@ -402,7 +419,7 @@ def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
     configured pose translated by offset_m."""
     spec = body.spec
     flags = pybullet.URDF_USE_INERTIA_FROM_FILE
-    if cfg.self_collision:
+    if cfg.self_collision and spec.self_collision:
         flags |= pybullet.URDF_USE_SELF_COLLISION | pybullet.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT
     robot_id = c.loadURDF(str(urdf_path or spec.urdf_path), useFixedBase=spec.fixed_base, flags=flags)
     # Place the root link's URDF frame (not its centre of mass) at the configured pose.

@@ -72,7 +72,7 @@ class VectorSimulation(ClosedOnExit):
         self.body, self.num_limbs = body, int(num_limbs)
         self.limbs_per_world = min(int(limbs_per_world), self.num_limbs)
         self.config = config or SimConfig()
-        self.params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
+        self._params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
         self._dt_s = self.config.control_dt_s
         self.spacing_m = float(spacing_m) if spacing_m is not None else default_spacing_m(body)
         self._clients: list[bullet_client.BulletClient] = []
@@ -120,7 +120,7 @@ class VectorSimulation(ClosedOnExit):
                           for cl in self._clients]
         self._set_torques = [limb.set_torques for limb in self.limbs]
         damping_nms = integrated_joint_damping(self._limb_client[0], self.limbs[0], self.body, cfg.control_dt_s)
-        self._kernel = MuscleKernel.for_muscles(self.body.paths, self.params, damping_nms, self._dt_s)
+        self._kernel = MuscleKernel.for_muscles(self.body.paths, self._params, damping_nms, self._dt_s)
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
         self._world_contacts = [functools.partial(pybullet.getContactPoints, physicsClientId=cl._client)
@@ -132,6 +132,11 @@ class VectorSimulation(ClosedOnExit):
             self._roots = homogeneous(self.body.root_rotation, self.offsets_m + self.body.root_position_m)  # (N, 4, 4)
         else:
             self._roots = None
+
+    @property
+    def params(self) -> MuscleParameters:
+        """The muscle constants (read-only: build a new VectorSimulation to change them)."""
+        return self._params
 
     def _client_of(self, i: int) -> bullet_client.BulletClient:
         return self._limb_client[i]
@@ -151,9 +156,12 @@ class VectorSimulation(ClosedOnExit):
             self.time_s = np.zeros(n)
             self.activation, self.excitation = np.zeros((n, n_muscles)), np.zeros((n, n_muscles))
             self.joint_torque_nm = np.zeros((n, n_joints))
-        self.time_s[rows] = 0.0
-        self.activation[rows], self.excitation[rows], self.joint_torque_nm[rows] = 0.0, 0.0, 0.0
-        self._observe(self.activation, self.excitation, self.joint_torque_nm)
+        # New arrays: the previous ones may have been handed out (or be the caller's excitation).
+        time_s, activation, excitation, torque = (self.time_s.copy(), self.activation.copy(),
+                                                  self.excitation.copy(), self.joint_torque_nm.copy())
+        time_s[rows], activation[rows], excitation[rows], torque[rows] = 0.0, 0.0, 0.0, 0.0
+        self.time_s = time_s
+        self._observe(activation, excitation, torque)
 
     def step(self, excitation: np.ndarray, skip: np.ndarray | None = None) -> None:
         """One control step with excitations u (N, M) in [0, 1].
@@ -162,7 +170,11 @@ class VectorSimulation(ClosedOnExit):
         """
         if not self._clients:
             raise RuntimeError("this VectorSimulation is closed")
-        u = np.ascontiguousarray(excitation, dtype=float)
+        try:
+            u = np.ascontiguousarray(np.broadcast_to(excitation, self._activation.shape), dtype=float)
+        except ValueError:
+            raise ValueError(f"excitation has shape {np.shape(excitation)}, expected {self._activation.shape}"
+                             " (limbs, muscles) or (muscles,)") from None
         activation, torque = self._kernel.drive(u, self._activation, self._active_unit_n, self._passive_n,
                                                 self._moment_arms, self._damping_torque_nm)
         if skip is not None:
@@ -171,7 +183,7 @@ class VectorSimulation(ClosedOnExit):
             set_torques(forces=forces)
         for step in self._steppers:
             step()
-        self.time_s += self._dt_s
+        self.time_s = self.time_s + self._dt_s
         self._observe(activation, u, torque)
 
     def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> None:

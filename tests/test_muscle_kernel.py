@@ -79,10 +79,32 @@ def test_a_batch_gives_exactly_what_single_limbs_give(bodies):
 def test_changed_muscle_constants_act_from_the_next_step(bodies):
     """Setting Simulation.params (as a weakening body change does) changes the force."""
     body = bodies["planar_arm"]
-    with Simulation(body) as sim:  # from rest, the first step's torque is R^T F: F scales with F_max
-        before = sim.step(np.full(6, 0.5)).joint_torque_nm
-        sim.params = replace(sim.params, max_isometric_force_n=sim.params.max_isometric_force_n * 0.5)
-        sim.reset()
-        after = sim.step(np.full(6, 0.5)).joint_torque_nm
-    assert np.all(np.abs(before) > 0.1)
-    np.testing.assert_allclose(after, 0.5 * before, rtol=1e-9)
+    with Simulation(body) as sim, Simulation(body) as twin:
+        for s in (sim, twin):
+            s.step(np.full(6, 0.5))
+        weaker = replace(sim.params, max_isometric_force_n=sim.params.max_isometric_force_n * 0.5)
+        sim.params = weaker
+        assert np.allclose(sim.state.force_n, 0.5 * twin.state.force_n)
+        # The next step's torque is R^T F + damping, with F from the new constants at once.
+        damping = -twin._damping_nms * twin.state.joint_vel_rad_s  # same joint state in both
+        before, after = twin.step(np.full(6, 0.5)), sim.step(np.full(6, 0.5))
+    expected = 0.5 * (before.joint_torque_nm - damping) + damping
+    assert np.all(np.abs(before.joint_torque_nm) > 0.1)
+    np.testing.assert_allclose(after.joint_torque_nm, expected, rtol=1e-9)
+
+
+def test_wrong_excitation_shapes_are_rejected(bodies):
+    from robot_twitch.vector_sim import VectorSimulation
+    body = bodies["planar_arm"]
+    with Simulation(body) as sim:
+        for bad in (np.ones(5), np.ones(7), np.ones((2, 6))):
+            with pytest.raises(ValueError, match="one value per muscle"):
+                sim.step(bad)
+        sim.step(0.3)  # a scalar is every muscle's excitation
+        np.testing.assert_allclose(sim.state.excitation, 0.3)
+    with VectorSimulation(body, 3) as vec:
+        for bad in (np.ones((2, 6)), np.ones((3, 5)), np.ones((4, 6))):
+            with pytest.raises(ValueError, match="limbs, muscles"):
+                vec.step(bad)
+        vec.step(np.full(6, 0.2))  # one row for every limb
+        np.testing.assert_allclose(vec.excitation, 0.2)

@@ -15,10 +15,11 @@ from robot_twitch.body.weld import (
     bullet_urdf_text,
     composite_inertia,
     matrix_to_rpy,
+    read_urdf_tree,
     self_contact_possible,
     welded_urdf_text,
 )
-from robot_twitch.sim import SimConfig, Simulation
+from robot_twitch.sim import SimConfig, Simulation, touch_free
 
 # A 2-joint chain whose second link carries a chain of two fixed-joint links, with rotated joint
 # origins and rotated inertial frames (everything the composition has to get right), and a
@@ -94,16 +95,18 @@ def test_composite_inertia_matches_a_rod_made_of_two_halves():
     np.testing.assert_allclose(tensor, np.diag([0.0, 2.0 / 3.0, 2.0 / 3.0]))
 
 
-@pytest.mark.parametrize("rpy", [(0.3, -0.2, 0.5), (0.0, np.pi / 2, 0.4), (-2.0, 1.0, 3.0)])
+@pytest.mark.parametrize("rpy", [(0.3, -0.2, 0.5), (0.0, np.pi / 2, 0.4), (-2.0, 1.0, 3.0),
+                                 (0.3, np.pi / 2 - 1e-6, 0.2), (0.1, -np.pi / 2, -0.7)])
 def test_rpy_round_trip(rpy):
     rot = rpy_to_matrix(rpy)
-    np.testing.assert_allclose(rpy_to_matrix(matrix_to_rpy(rot)), rot, atol=1e-12)
+    np.testing.assert_allclose(rpy_to_matrix(matrix_to_rpy(rot)), rot, atol=1e-14)
 
 
 def test_planar_arm_is_loaded_welded_and_without_collision_shapes(bodies):
     body = bodies["planar_arm"]
-    root = ET.fromstring(bullet_urdf_text(body.spec.urdf_path, weld=True, drop_collision_shapes=False))
-    assert not self_contact_possible(root)  # upper arm and forearm (+ hand) are parent and child
+    # Bullet would test upper arm vs hand, but the body file says they cannot meet (self_collision: false).
+    assert self_contact_possible(read_urdf_tree(body.spec.urdf_path)) and not body.spec.self_collision
+    assert touch_free(body, SimConfig()) and not touch_free(body, SimConfig(ground="plane"))
     rng = np.random.default_rng(3)
     u = np.repeat(rng.uniform(0, 1, (10, 6)), 10, axis=0)
     runs = {}
@@ -123,9 +126,34 @@ def test_planar_arm_is_loaded_welded_and_without_collision_shapes(bodies):
     np.testing.assert_allclose(runs["default"][2][:50], written, atol=1e-12)
 
 
+def _shapes(sim: Simulation) -> int:
+    c = sim.client
+    return sum(len(c.getCollisionShapeData(sim.robot_id, i)) for i in range(c.getNumJoints(sim.robot_id)))
+
+
 def test_bodies_that_can_touch_keep_their_collision_shapes(bodies):
     for name in ("leg", "infant"):
         with Simulation(bodies[name]) as sim:
-            c = sim.client
-            shapes = sum(len(c.getCollisionShapeData(sim.robot_id, i)) for i in range(c.getNumJoints(sim.robot_id)))
-            assert shapes > 0
+            assert _shapes(sim) > 0
+
+
+def test_a_link_that_can_touch_is_not_welded(bodies):
+    """On a floor the planar arm's hand keeps its shape, its Bullet link and its touch channel."""
+    body = bodies["planar_arm"]
+    with Simulation(body, SimConfig(ground="plane")) as sim:
+        assert sim.client.getNumJoints(sim.robot_id) == 3 and _shapes(sim) == 3
+        hand = body.link_names.index("hand")
+        assert sim.link_bullet_index[hand] == 2
+
+
+def test_links_without_inertia_or_with_shapes_are_not_welded(tmp_path):
+    urdf = tmp_path / "arm.urdf"
+    urdf.write_text(_URDF.replace('<link name="d"><inertial><mass value="0.2"/><inertia ixx="0.0004" iyy="0.0004" '
+                                  'izz="0.0004" ixy="0" ixz="0" iyz="0"/></inertial></link>', '<link name="d"/>')
+                    .replace('<visual><geometry><sphere radius="0.03"/></geometry></visual>',
+                             '<collision><geometry><sphere radius="0.03"/></geometry></collision>'))
+    _, welded_into = welded_urdf_text(urdf)
+    assert welded_into == {}  # c has a shape; d has no inertial (Bullet would give it 1 kg)
+    text, changed = bullet_urdf_text(urdf, weld=True, drop_collision_shapes=True)
+    assert changed and ET.fromstring(text).find("link[@name='c']") is None  # shapes dropped: c welds
+    assert ET.fromstring(text).find("link[@name='d']") is not None

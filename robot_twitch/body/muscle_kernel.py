@@ -32,17 +32,19 @@ from robot_twitch.body.muscle import (
     MuscleParameters,
 )
 
-_PASSIVE_GAIN = PASSIVE_SHAPE / PASSIVE_STRAIN_AT_F0
-_NEG_INV_WIDTH = -1.0 / ACTIVE_FL_WIDTH
+# The curve constants travel as an argument: numba's on-disk cache checks only this file, so
+# constants read from muscle.py as globals would stay frozen in a cached kernel after an edit.
+_CURVES = np.array([-1.0 / ACTIVE_FL_WIDTH, _FV_D2, _FV_D3, PASSIVE_SHAPE / PASSIVE_STRAIN_AT_F0])
 
 
 @njit(cache=True, nogil=True)
 def _observe_kernel(q, qd, root, activation, damping_nms, frame_parent, frame_q, frame_basis,
                     point_frame, point_h, segment_ends, segment_muscle, crossing, joint_frame,
-                    joint_axis, joint_revolute, hill):  # pragma: no cover - compiled
+                    joint_axis, joint_revolute, hill, curves):  # pragma: no cover - compiled
     n_limbs, n_joints = q.shape
     n_points, n_seg = point_h.shape[0], segment_ends.shape[0]
     n_muscles = hill.shape[1]
+    neg_inv_width, fv_d2, fv_d3, passive_gain = curves[0], curves[1], curves[2], curves[3]
     lengths = np.zeros((n_limbs, n_muscles))
     arms = np.zeros((n_limbs, n_muscles, n_joints))
     points = np.empty((n_limbs, n_points, 3))
@@ -118,9 +120,9 @@ def _observe_kernel(q, qd, root, activation, damping_nms, frame_parent, frame_q,
             l_norm = max(lengths[b, m] - hill[0, m], 1e-4) * hill[1, m]
             v_norm = min(max(v * hill[2, m], -1.0), 1.0)
             stretch = l_norm - 1.0
-            unit = math.exp(stretch * stretch * _NEG_INV_WIDTH) * (
-                math.asinh(v_norm * _FV_D2 + _FV_D3) * hill[5, m] + hill[6, m])
-            pas = math.expm1(max(stretch, 0.0) * _PASSIVE_GAIN) * hill[3, m] + hill[4, m] * v_norm
+            unit = math.exp(stretch * stretch * neg_inv_width) * (
+                math.asinh(v_norm * fv_d2 + fv_d3) * hill[5, m] + hill[6, m])
+            pas = math.expm1(max(stretch, 0.0) * passive_gain) * hill[3, m] + hill[4, m] * v_norm
             fiber_norm[b, m], vel_norm[b, m] = l_norm, v_norm
             active_unit[b, m], passive[b, m] = unit, pas
             force[b, m] = max(activation[b, m] * unit + pas, 0.0)
@@ -205,7 +207,7 @@ class MuscleKernel:
         return _observe_kernel(q, qd, root, activation, self._damping_nms, self._frame_parent,
                                self._frame_q, self._frame_basis, self._point_frame, self._point_h,
                                self._segment_ends, self._segment_muscle, self._crossing, self._joint_frame,
-                               self._joint_axis, self._joint_revolute, self._hill)
+                               self._joint_axis, self._joint_revolute, self._hill, _CURVES)
 
     def drive(self, excitation: np.ndarray, activation: np.ndarray, active_unit: np.ndarray,
               passive: np.ndarray, moment_arms: np.ndarray,

@@ -34,7 +34,7 @@ from robot_twitch.errors import BodyFileError
 from robot_twitch.yaml_file import read_yaml_mapping
 
 BODY_KEYS = {
-    "name", "urdf", "fixed_base", "base_position", "base_orientation_rpy", "ground",
+    "name", "urdf", "fixed_base", "base_position", "base_orientation_rpy", "ground", "self_collision",
     "joint_damping_nms", "initial_posture", "muscles",
 }
 MUSCLE_KEYS = {
@@ -79,6 +79,7 @@ class BodySpec:
     joint_damping_nms: tuple[float, ...]  # (J,) per movable joint, in Kinematics order
     initial_posture_rad: dict[str, float]
     muscles: tuple[MuscleSpec, ...]
+    self_collision: bool = True  # whether links of this body can touch each other
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,9 @@ def read_body_spec(path: Path) -> tuple[BodySpec, Skeleton]:
     ground = raw.get("ground", "none")
     if ground not in GROUNDS:
         raise BodyFileError(path, "ground", f"{ground!r} must be one of {GROUNDS}")
+    self_collision = raw.get("self_collision", True)
+    if not isinstance(self_collision, bool):
+        raise BodyFileError(path, "self_collision", f"{self_collision!r} must be true or false")
     if not isinstance(raw["muscles"], list) or not raw["muscles"]:
         raise BodyFileError(path, "muscles", "must be a non-empty list")
     muscles = tuple(_parse_muscle(m, i, path, skeleton) for i, m in enumerate(raw["muscles"]))
@@ -324,6 +328,7 @@ def read_body_spec(path: Path) -> tuple[BodySpec, Skeleton]:
         joint_damping_nms=_joint_damping(raw.get("joint_damping_nms", 0.01), joint_names, path),
         initial_posture_rad={k: float(v) for k, v in posture.items()},
         muscles=muscles,
+        self_collision=self_collision,
     )
     return spec, skeleton
 

@@ -11,9 +11,14 @@ centre of mass at -1.9 mm instead of -141 mm), which changes the dynamics. Here 
 inertia is exact: masses add, the centre of mass is the mass-weighted mean, and each part's
 inertia tensor is rotated into the common frame and shifted by the parallel-axis theorem.
 
+Only links that Bullet would treat as pure mass are welded: a child with an <inertial> (Bullet
+gives a link without one 1 kg and unit inertia, which welding could not reproduce) and no
+collision shapes (welding shapes would change which pairs Bullet tests for self-contact and which
+link a contact is reported on). When the limb has nothing to touch, its collision shapes are
+dropped first (bullet_urdf_text), and then every such link welds.
+
 Only the URDF that Bullet loads changes. The body keeps every link as a frame (robot_twitch's own
-kinematics reads the original URDF), so path points, fingertips and link poses are unaffected;
-contacts on a welded link are reported on the link it is welded to.
+kinematics reads the original URDF), so path points, fingertips and link poses are unaffected.
 """
 
 from __future__ import annotations
@@ -39,11 +44,12 @@ def _origin(element: ET.Element | None) -> np.ndarray:
 
 def matrix_to_rpy(rot: np.ndarray) -> tuple[float, float, float]:
     """Inverse of rpy_to_matrix (URDF roll-pitch-yaw, fixed axes X, Y, Z)."""
-    pitch = math.asin(max(-1.0, min(1.0, -rot[2, 0])))
-    if abs(rot[2, 0]) < 1.0 - 1e-12:
-        roll, yaw = math.atan2(rot[2, 1], rot[2, 2]), math.atan2(rot[1, 0], rot[0, 0])
-    else:  # gimbal lock: only roll - yaw (or roll + yaw) is defined; put it all in yaw
-        roll, yaw = 0.0, math.atan2(-rot[0, 1], rot[1, 1])
+    # Yaw from the first column, then pitch and roll with yaw removed: accurate at any pitch,
+    # including the gimbal lock at +-90 deg (where yaw = 0 by this choice when R00 = R10 = 0).
+    yaw = math.atan2(rot[1, 0], rot[0, 0])
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    pitch = math.atan2(-rot[2, 0], cy * rot[0, 0] + sy * rot[1, 0])
+    roll = math.atan2(sy * rot[0, 2] - cy * rot[1, 2], cy * rot[1, 1] - sy * rot[0, 1])
     return roll, pitch, yaw
 
 
@@ -113,8 +119,13 @@ def _read(urdf_path: Path) -> ET.Element:
     return root
 
 
+def read_urdf_tree(urdf_path: Path) -> ET.Element:
+    """The URDF's root element as written (mesh filenames made absolute)."""
+    return _read(urdf_path)
+
+
 def welded_urdf_text(urdf_path: Path) -> tuple[str, dict[str, str]]:
-    """The URDF with every fixed-joint child folded into its parent, and what went where.
+    """The URDF with every weldable fixed-joint child folded into its parent, and what went where.
 
     Returns the URDF text and {welded link: link it now belongs to}.
     """
@@ -137,27 +148,38 @@ def self_contact_possible(root: ET.Element) -> bool:
                for i, a in enumerate(shaped_list) for b in shaped_list[i + 1:])
 
 
-def bullet_urdf_text(urdf_path: Path, weld: bool, drop_collision_shapes: bool) -> str:
-    """The URDF as Bullet should load it: welded (see module docstring) and, if asked, with no
-    collision shapes (for a limb that has nothing to touch; inertia comes from the file, so the
-    dynamics are unchanged)."""
+def bullet_urdf_text(urdf_path: Path, weld: bool, drop_collision_shapes: bool) -> tuple[str, bool]:
+    """The URDF as Bullet should load it, and whether it differs from the file.
+
+    drop_collision_shapes: remove every collision shape (for a limb that has nothing to touch;
+    inertia comes from the file, so the dynamics are unchanged). weld: then fold the weldable
+    fixed-joint children into their parents (see the module docstring).
+    """
     root = _read(urdf_path)
-    if weld:
-        _weld(root)
+    changed = False
     if drop_collision_shapes:
         for link in root.findall("link"):
             for element in link.findall("collision"):
                 link.remove(element)
-    return ET.tostring(root, encoding="unicode")
+                changed = True
+    if weld and _weld(root):
+        changed = True
+    return ET.tostring(root, encoding="unicode"), changed
 
 
 def _weld(root: ET.Element) -> dict[str, str]:
     """Fold every fixed-joint child of the URDF tree `root` into its parent, in place."""
     links = {link.get("name"): link for link in root.findall("link")}
     welded_into: dict[str, str] = {}
+
+    def weldable(joint: ET.Element) -> bool:
+        child = links[joint.find("child").get("link")]  # type: ignore[union-attr]
+        return joint.get("type") == "fixed" and child.find("inertial") is not None \
+            and child.find("collision") is None
+
     # Fold leaves first, so that a chain of fixed joints collapses step by step.
     while True:
-        fixed = [j for j in root.findall("joint") if j.get("type") == "fixed"]
+        fixed = [j for j in root.findall("joint") if weldable(j)]
         if not fixed:
             break
         parents_of_fixed = {j.find("parent").get("link") for j in fixed}  # type: ignore[union-attr]
@@ -192,4 +214,5 @@ def _weld(root: ET.Element) -> dict[str, str]:
     return welded_into
 
 
-__all__ = ["bullet_urdf_text", "composite_inertia", "matrix_to_rpy", "self_contact_possible", "welded_urdf_text"]
+__all__ = ["bullet_urdf_text", "composite_inertia", "matrix_to_rpy", "read_urdf_tree", "self_contact_possible",
+           "welded_urdf_text"]
