@@ -248,11 +248,9 @@ class Simulation(ClosedOnExit):
         """Advance one control step with muscle excitations u (M,) in [0, 1]."""
         if self._client is None:
             raise RuntimeError("this Simulation is closed")
-        try:
-            u = np.ascontiguousarray(np.broadcast_to(excitation, self._activation.shape[1:]), dtype=float)
-        except ValueError:
-            raise ValueError(f"excitation has shape {np.shape(excitation)}, expected "
-                             f"({self._activation.shape[1]},): one value per muscle") from None
+        u = np.asarray(excitation, dtype=float)
+        if u.shape != self._activation.shape[1:] or not u.flags.c_contiguous:
+            u = self._excitation_row(u)
         activation, torque = self._kernel.drive(u.reshape(1, -1), self._activation, self._active_unit_n,
                                                 self._passive_n, self._moment_arms, self._damping_torque_nm)
         self._set_torques(forces=torque[0].tolist())
@@ -260,6 +258,15 @@ class Simulation(ClosedOnExit):
         self.time_s += self._dt_s
         self.state = self._observe(activation[0], u, torque[0])
         return self.state
+
+    def _excitation_row(self, u: np.ndarray) -> np.ndarray:
+        """Excitation (M,) contiguous: a scalar is every muscle's; shapes other than (M,) are errors."""
+        n_muscles = self._activation.shape[1]
+        if u.ndim == 0:
+            return np.full(n_muscles, float(u))
+        if u.shape != (n_muscles,):
+            raise ValueError(f"excitation has shape {u.shape}, expected ({n_muscles},): one value per muscle")
+        return np.ascontiguousarray(u)
 
     def _root_pose(self) -> tuple[np.ndarray, np.ndarray]:
         if self.body.spec.fixed_base:
