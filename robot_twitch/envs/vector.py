@@ -13,6 +13,7 @@ with reward 0), info batched with ``_key`` masks. Only the plant task (zero rewa
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -163,9 +164,11 @@ class LimbVectorEnv(VectorEnv):
         if u.shape != (n, m):
             raise ValueError(f"actions have shape {u.shape}, expected ({n}, {m}): one excitation per muscle "
                              f"{list(self.body.muscle_names)} for each of {n} envs")
-        bad = ~np.isfinite(u)
-        if bad.any():
-            env, muscle = np.argwhere(bad)[0]
+        # NaN/inf propagate into the sum; locate them only then (a sum of huge finite values may
+        # overflow: no culprit is found, and clipping handles them).
+        culprits = np.argwhere(~np.isfinite(u)) if not math.isfinite(u.sum()) else ()
+        if len(culprits):
+            env, muscle = culprits[0]
             raise ValueError(f"actions contain NaN or inf (env {env}, muscle "
                              f"{self.body.muscle_names[muscle]!r}); expected values in [0, 1]")
         return np.clip(u, 0.0, 1.0)
