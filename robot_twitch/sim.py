@@ -409,8 +409,8 @@ def bullet_urdf(body: Body, cfg: SimConfig) -> Iterator[Path]:
     collision shapes (cfg.drop_unused_collision_shapes, when touch_free) and with fixed-joint
     links welded (cfg.weld_fixed_links): the same dynamics, less work for Bullet (body/weld.py)."""
     drop = cfg.drop_unused_collision_shapes and touch_free(body, cfg)
-    text, changed = bullet_urdf_text(body.spec.urdf_path, cfg.weld_fixed_links, drop)
-    if not changed:
+    text, welded_into = bullet_urdf_text(body.spec.urdf_path, cfg.weld_fixed_links, drop)
+    if not (drop or welded_into):
         yield body.spec.urdf_path
         return
     with tempfile.TemporaryDirectory(prefix="robot_twitch-") as folder:

@@ -17,7 +17,6 @@ from robot_twitch.body.weld import (
     matrix_to_rpy,
     read_urdf_tree,
     self_contact_possible,
-    welded_urdf_text,
 )
 from robot_twitch.sim import SimConfig, Simulation, touch_free
 
@@ -68,7 +67,7 @@ def _dynamics(urdf: Path, qs: np.ndarray) -> tuple[list[np.ndarray], list[np.nda
 def test_welded_skeleton_has_the_same_dynamics(tmp_path):
     original = tmp_path / "welds.urdf"
     original.write_text(_URDF)
-    text, welded_into = welded_urdf_text(original)
+    text, welded_into = bullet_urdf_text(original, weld=True, drop_collision_shapes=False)
     assert welded_into == {"c": "b", "d": "b"}
     welded = tmp_path / "welded.urdf"
     welded.write_text(text)
@@ -152,8 +151,8 @@ def test_links_without_inertia_or_with_shapes_are_not_welded(tmp_path):
                                   'izz="0.0004" ixy="0" ixz="0" iyz="0"/></inertial></link>', '<link name="d"/>')
                     .replace('<visual><geometry><sphere radius="0.03"/></geometry></visual>',
                              '<collision><geometry><sphere radius="0.03"/></geometry></collision>'))
-    _, welded_into = welded_urdf_text(urdf)
+    _, welded_into = bullet_urdf_text(urdf, weld=True, drop_collision_shapes=False)
     assert welded_into == {}  # c has a shape; d has no inertial (Bullet would give it 1 kg)
-    text, changed = bullet_urdf_text(urdf, weld=True, drop_collision_shapes=True)
-    assert changed and ET.fromstring(text).find("link[@name='c']") is None  # shapes dropped: c welds
+    text, welded_into = bullet_urdf_text(urdf, weld=True, drop_collision_shapes=True)
+    assert welded_into == {"c": "b"} and ET.fromstring(text).find("link[@name='c']") is None  # no shapes: c welds
     assert ET.fromstring(text).find("link[@name='d']") is not None

@@ -109,7 +109,7 @@ def composite_inertia(parts: list[tuple[float, np.ndarray, np.ndarray]]) -> tupl
     return mass, com, tensor
 
 
-def _read(urdf_path: Path) -> ET.Element:
+def read_urdf_tree(urdf_path: Path) -> ET.Element:
     """The URDF's root element, mesh filenames made absolute (so the text can be written anywhere)."""
     root = ET.parse(urdf_path).getroot()
     for mesh in root.iter("mesh"):
@@ -117,21 +117,6 @@ def _read(urdf_path: Path) -> ET.Element:
         if filename and "://" not in filename and not Path(filename).is_absolute():
             mesh.set("filename", str((urdf_path.parent / filename).resolve()))
     return root
-
-
-def read_urdf_tree(urdf_path: Path) -> ET.Element:
-    """The URDF's root element as written (mesh filenames made absolute)."""
-    return _read(urdf_path)
-
-
-def welded_urdf_text(urdf_path: Path) -> tuple[str, dict[str, str]]:
-    """The URDF with every weldable fixed-joint child folded into its parent, and what went where.
-
-    Returns the URDF text and {welded link: link it now belongs to}.
-    """
-    root = _read(urdf_path)
-    welded_into = _weld(root)
-    return ET.tostring(root, encoding="unicode"), welded_into
 
 
 def self_contact_possible(root: ET.Element) -> bool:
@@ -148,23 +133,20 @@ def self_contact_possible(root: ET.Element) -> bool:
                for i, a in enumerate(shaped_list) for b in shaped_list[i + 1:])
 
 
-def bullet_urdf_text(urdf_path: Path, weld: bool, drop_collision_shapes: bool) -> tuple[str, bool]:
-    """The URDF as Bullet should load it, and whether it differs from the file.
+def bullet_urdf_text(urdf_path: Path, weld: bool, drop_collision_shapes: bool) -> tuple[str, dict[str, str]]:
+    """The URDF as Bullet should load it, and {welded link: link it now belongs to}.
 
     drop_collision_shapes: remove every collision shape (for a limb that has nothing to touch;
     inertia comes from the file, so the dynamics are unchanged). weld: then fold the weldable
     fixed-joint children into their parents (see the module docstring).
     """
-    root = _read(urdf_path)
-    changed = False
+    root = read_urdf_tree(urdf_path)
     if drop_collision_shapes:
         for link in root.findall("link"):
             for element in link.findall("collision"):
                 link.remove(element)
-                changed = True
-    if weld and _weld(root):
-        changed = True
-    return ET.tostring(root, encoding="unicode"), changed
+    welded_into = _weld(root) if weld else {}
+    return ET.tostring(root, encoding="unicode"), welded_into
 
 
 def _weld(root: ET.Element) -> dict[str, str]:
@@ -214,5 +196,4 @@ def _weld(root: ET.Element) -> dict[str, str]:
     return welded_into
 
 
-__all__ = ["bullet_urdf_text", "composite_inertia", "matrix_to_rpy", "read_urdf_tree", "self_contact_possible",
-           "welded_urdf_text"]
+__all__ = ["bullet_urdf_text", "composite_inertia", "matrix_to_rpy", "read_urdf_tree", "self_contact_possible"]
