@@ -5,7 +5,7 @@
 A sweep scores each run's forward model on held-out batches of its *own* drive, so forward.r2
 compares different prediction problems (a limb jittering under white noise is easy to predict one
 step ahead; the rare, fast twitch movements with joint-limit impacts are not). Here every
-forward model saved by the sweeps (runs/*/learners/forward.pt) is scored on the same test
+forward model saved by the sweeps (runs/*/learners/forward.npz) is scored on the same test
 streams: one unseen rollout (seed --test-seed, never used for training) of each drive of
 configs/exp1_twitch_vs_babbling.yaml, energy-matched as in the sweep, every control step.
 R^2 is pooled over channels, each channel weighted by the test stream's own spread
@@ -20,7 +20,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import torch
 import yaml
 from scipy import stats
 
@@ -28,6 +27,8 @@ from robot_twitch.config import load_config
 from robot_twitch.experiment import ExperimentRun
 from robot_twitch.learn import concat_batches
 from robot_twitch.learn.forward import ForwardModel, delta_scores
+from robot_twitch.outputs import LEARNER_KIND
+from robot_twitch.runstate import load_state
 
 CONFIG = "configs/exp1_twitch_vs_babbling.yaml"
 TESTS = {
@@ -77,11 +78,11 @@ def main() -> None:
     scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for sweep in args.sweeps:
         for run_dir in sorted(Path(sweep).glob("runs/*")):
-            f = run_dir / "learners" / "forward.pt"
+            f = run_dir / "learners" / "forward.npz"
             if not f.is_file():
                 continue
             model = ForwardModel()
-            model.load_state_dict(torch.load(f, weights_only=False))
+            model.load_state_dict(load_state(f, LEARNER_KIND))
             cond = condition_of(run_dir)
             for name, b in tests.items():
                 pred = model.predict_delta(b.sensors, b.command)

@@ -13,14 +13,11 @@ as the uninterrupted run does (Bullet keeps solver caches that a saved state can
 
 from __future__ import annotations
 
-import copyreg
 import json
-import pickle
 import shutil
 import signal
 import tempfile
 import time
-import types
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -40,15 +37,7 @@ from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import Simulation
 
-
-# Drive configs hold read-only mappings; let checkpoints pickle them as plain dicts.
-def _mappingproxy(data: dict) -> types.MappingProxyType:
-    return types.MappingProxyType(data)
-
-
-copyreg.pickle(types.MappingProxyType, lambda m: (_mappingproxy, (dict(m),)))
-
-CHECKPOINT_FILE = "checkpoint.pkl"
+CHECKPOINT_FILE = "checkpoint.npz"
 STATUS_FILE = "status.json"
 INCOMPLETE_SUFFIX = ".incomplete"
 HELDOUT_BATCHES_KEPT = 20
@@ -279,32 +268,16 @@ class ExperimentRun:
         restore_sim_state(self.sim, q, qd, act, exc, t)
 
     def save_checkpoint(self, path: Path) -> None:
+        from robot_twitch.checkpoint import save_checkpoint
+
         while self.progress.next_checkpoint_s <= self.sim.time_s + 1e-9:
             self.progress.next_checkpoint_s += self.config.outputs.checkpoint_every_s
-        s = self.sim.state
-        payload = {
-            "progress": self.progress,
-            "sim": (s.joint_pos_rad, s.joint_vel_rad_s, s.activation, s.excitation, self.sim.time_s),
-            "frame": self.frame,
-            "drive": self.drive,
-            "sensors": self.sensors,
-            "rngs": (self.drive_rng, self.sensor_rng, self.heldout_rng, self.reach_rng),
-            "learners": self.learners.state_dict(),
-        }
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(payload, f)
-        tmp.replace(path)
+        save_checkpoint(self, path)
 
     def load_checkpoint(self, path: Path) -> None:
-        with open(path, "rb") as f:
-            payload = pickle.load(f)
-        self.progress = payload["progress"]
-        self.frame = payload["frame"]
-        self.drive = payload["drive"]
-        self.sensors = payload["sensors"]
-        self.drive_rng, self.sensor_rng, self.heldout_rng, self.reach_rng = payload["rngs"]
-        self.learners.load_state_dict(payload["learners"])
+        from robot_twitch.checkpoint import load_checkpoint
+
+        sim = load_checkpoint(self, path)
         # Re-apply the changes made so far to the base body (deterministic; force scales are saved).
         self.body = self.base_body
         for change in self.config.body_changes[: self.progress.changes_applied]:
@@ -313,7 +286,8 @@ class ExperimentRun:
         self.sim = Simulation(self.body, self.sim_config)
         self.sim.params = replace(self.sim.params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
                                   * self.progress.force_scale)
-        restore_sim_state(self.sim, *payload["sim"])
+        restore_sim_state(self.sim, sim["joint_pos_rad"], sim["joint_vel_rad_s"], sim["activation"],
+                          sim["excitation"], sim["time_s"])
 
     def close(self) -> None:
         self.sim.close()
@@ -351,8 +325,11 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
                    progress_bar: bool = True, on_batch: Any = None) -> RunResult:
     """Run (or resume) an experiment; returns the finished run directory and summary."""
     if resume is not None:
+        if (resume / "checkpoint.pkl").is_file() and not (resume / CHECKPOINT_FILE).is_file():
+            raise ConfigError(resume, None, "holds a checkpoint.pkl of an older robot_twitch, which is never read "
+                                            "(unpickling a shared file can run code); rerun the config instead")
         if not (resume / CHECKPOINT_FILE).is_file():
-            raise ConfigError(resume, None, "not an incomplete run directory (no checkpoint.pkl); "
+            raise ConfigError(resume, None, f"not an incomplete run directory (no {CHECKPOINT_FILE}); "
                                             "finished runs cannot be resumed")
         config = load_config(resume / "config.yaml")
         run_dir = resume
@@ -412,11 +389,9 @@ def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: An
 
 
 def _checkpoint_time(run_dir: Path) -> float | None:
-    try:
-        with open(run_dir / CHECKPOINT_FILE, "rb") as f:
-            return float(pickle.load(f)["sim"][4])
-    except Exception:
-        return None
+    from robot_twitch.checkpoint import checkpoint_time_s
+
+    return checkpoint_time_s(run_dir / CHECKPOINT_FILE)
 
 
 def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Artifacts of a finished run: metrics.csv, summary.json, events.csv, body_map.npz,
-learners/*.pt, plots/. Everything is written into the run directory before it is renamed."""
+learners/NAME.npz (each learner's state_dict in the robot_twitch.runstate format: arrays and JSON,
+never pickle), plots/. Everything is written into the run directory before it is renamed."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from robot_twitch.motor import save_events
+from robot_twitch.runstate import save_state
 
 if TYPE_CHECKING:
     from robot_twitch.experiment import ExperimentRun
 
 # Downstream check: reach a target posture with the learned action map (Function, SCIENCE.md 6).
 REACH_TOLERANCE_RAD = 0.15
+#: Kind of the saved learner states: ``load_state(run_dir / "learners/NAME.npz", LEARNER_KIND)``.
+LEARNER_KIND = "learner"
 
 
 class SimulationPlant:
@@ -65,8 +69,6 @@ def reach_scores(runner: ExperimentRun, action_map: np.ndarray | None) -> dict[s
 
 
 def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
-    import torch
-
     p = runner.progress
     rows = p.metrics_rows
     if rows:
@@ -82,7 +84,7 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
                         **{"truth/moment_arms": truth.moment_arms})
     (run_dir / "learners").mkdir(exist_ok=True)
     for learner in runner.learners:
-        torch.save(learner.state_dict(), run_dir / "learners" / f"{learner.name}.pt")
+        save_state(run_dir / "learners" / f"{learner.name}.npz", learner.state_dict(), LEARNER_KIND)
     action_map = maps.get("action_map/action_map")
     final = dict(rows[-1]) if rows else {}
     final.update(reach_scores(runner, action_map))

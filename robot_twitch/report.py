@@ -8,9 +8,8 @@ import html
 import json
 from pathlib import Path
 
-import numpy as np
-
 from robot_twitch.errors import ConfigError
+from robot_twitch.runstate import load_arrays
 
 
 def _img(path: Path) -> str:
@@ -28,7 +27,7 @@ def _regenerate_run_plots(run_dir: Path) -> None:
     body = load_body(config.body)
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
-    maps = dict(np.load(run_dir / "body_map.npz"))
+    maps = load_arrays(run_dir / "body_map.npz")
     plot_maps(body, maps, maps["truth/moment_arms"], plots / "maps.png")
     if (run_dir / "metrics.csv").is_file():
         with open(run_dir / "metrics.csv") as f:

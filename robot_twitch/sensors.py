@@ -80,6 +80,22 @@ class SensorModel:
         frame = self._raw(state)
         self._buffers = {g: deque([frame[g]] * (d + 1), maxlen=d + 1) for g, d in self._delays.items()}
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The delay lines as plain arrays: group -> (delay + 1, n) oldest first."""
+        return {g: np.stack(list(buffer)) for g, buffer in self._buffers.items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore the delay lines saved by :meth:`state_dict` (groups and lengths must match)."""
+        if set(state) != set(self._delays):
+            raise ValueError(f"sensor delay lines {sorted(state)} do not match the config's {sorted(self._delays)}")
+        buffers = {}
+        for g, d in self._delays.items():
+            rows = np.asarray(state[g], dtype=np.float64)
+            if rows.ndim != 2 or rows.shape[0] != d + 1:
+                raise ValueError(f"sensor delay line {g!r} has shape {rows.shape}, expected ({d + 1}, n)")
+            buffers[g] = deque(list(rows), maxlen=d + 1)
+        self._buffers = buffers
+
     def _raw(self, state: LimbState) -> dict[str, np.ndarray]:
         return sensor_groups(state, self._max_force_n)
 

@@ -47,7 +47,7 @@ def test_run_writes_a_complete_run_directory(tiny_config, tmp_path, capsys):
     (run_dir,) = _run_dirs(out)
     assert str(run_dir) in capsys.readouterr().out
     for name in ("config.yaml", "metrics.csv", "summary.json", "events.csv", "body_map.npz", "status.json",
-                 "plots/maps.png", "plots/learning_curves.png", "learners/forward.pt"):
+                 "plots/maps.png", "plots/learning_curves.png", "learners/forward.npz"):
         assert (run_dir / name).is_file(), name
     assert not (run_dir / CHECKPOINT_FILE).exists()
     summary = json.loads((run_dir / "summary.json").read_text())

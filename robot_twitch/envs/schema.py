@@ -30,6 +30,7 @@ import numpy as np
 from gymnasium import spaces
 
 from robot_twitch.learn.control import PostureController
+from robot_twitch.runstate import load_arrays
 
 DEFAULT_MAP_KEY = "action_map/action_map"
 SCHEMA_KEYS: tuple[str, ...] = ("schema_action_map", "schema_excitation")
@@ -75,8 +76,7 @@ def load_action_map(source: Any, key: str | None = None) -> np.ndarray:
             path = path / "body_map.npz"
         if not path.is_file():
             raise ValueError(f"no body map at {path} (expected a run directory or a body_map.npz file)")
-        with np.load(path) as data:
-            arr = _map_from_dict({k: data[k] for k in data.files}, key)
+        arr = _map_from_dict(load_arrays(path), key)
     else:
         arr = np.asarray(source, dtype=np.float64)
     if arr.ndim != 2 or not np.all(np.isfinite(arr)) or not np.abs(arr).max(initial=0.0) > 0:
