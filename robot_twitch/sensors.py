@@ -7,6 +7,7 @@ Groups (J joints, M muscles, L links), with the receptor each one stands for:
     spindle_velocity (M,)      normalised fibre velocity v/(v_max l_opt) (spindle group Ia dynamic)
     tendon_force (M,)          normalised tendon force F/F_max (Golgi tendon organ, group Ib)
     touch (L,)  [N]            normal contact force per link, from the ground and self-contact
+    skin (T,)  [N]             normal contact force per taxel (bodies with skin; body/skin.py)
 
 Each group can carry Gaussian noise (standard deviation in the group's units) and a delay in
 control steps, as afferent conduction delays do (tens of ms in humans).
@@ -51,9 +52,10 @@ class SensorConfig:
 def sensor_groups(state: Any, max_isometric_force_n: np.ndarray) -> dict[str, np.ndarray]:
     """The noiseless sensor groups of a limb state (or of a batch of them: arrays (..., n)).
 
-    `state` is a LimbState or anything with its field names (VectorSimulation).
+    `state` is a LimbState or anything with its field names (VectorSimulation). The skin group is
+    there only for a body with taxels.
     """
-    return {
+    groups = {
         "joint_pos": state.joint_pos_rad,
         "joint_vel": state.joint_vel_rad_s,
         "spindle_length": state.fiber_length_norm,
@@ -61,6 +63,9 @@ def sensor_groups(state: Any, max_isometric_force_n: np.ndarray) -> dict[str, np
         "tendon_force": state.force_n / max_isometric_force_n,
         "touch": state.touch_n,
     }
+    if state.skin_n.shape[-1]:
+        groups["skin"] = state.skin_n
+    return groups
 
 
 class SensorModel:

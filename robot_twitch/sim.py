@@ -38,6 +38,7 @@ from robot_twitch._quiet import silenced_fds
 from robot_twitch.body.kinematics import homogeneous
 from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
+from robot_twitch.body.skin import SkinReader
 from robot_twitch.body.spec import Body
 from robot_twitch.body.weld import bullet_urdf_text, read_urdf_tree, self_contact_possible
 from robot_twitch.errors import ConfigError
@@ -122,6 +123,7 @@ class LimbState:
     path_points_m: np.ndarray  # (P, 3) world positions of the muscle path points
     blown_up: bool = False
     contacts: list[tuple[str, str, float]] = field(default_factory=list)
+    skin_n: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) normal force per taxel
 
 
 def connect_quietly() -> bullet_client.BulletClient:
@@ -225,6 +227,7 @@ class Simulation(ClosedOnExit):
         self._get_joint_states, self._set_torques, self._get_contacts = limb.get_joint_states, \
             limb.set_torques, limb.get_contacts
         self._damping_nms = integrated_joint_damping(c, limb, self.body, self.config.control_dt_s)
+        self._skin = SkinReader(self.body.skin, self.body.kinematics)
         self._rebuild_kernel()
 
     # -- state ---------------------------------------------------------------------------
@@ -292,18 +295,22 @@ class Simulation(ClosedOnExit):
         lengths, arms, points, velocity, fiber_norm, vel_norm, self._active_unit_n, self._passive_n, \
             force, self._damping_torque_nm = self._kernel.observe(q[None], qd[None], root, self._activation)
         self._moment_arms = arms.copy()
-        touch, contacts = self._touch()
+        touch, contacts, skin = self._touch(q)
         return LimbState(self.time_s, q, qd, np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float),
                          lengths[0], velocity[0], arms[0], fiber_norm[0], vel_norm[0], force[0], torque,
-                         touch, points[0], blown_up, contacts)
+                         touch, points[0], blown_up, contacts, skin)
 
-    def _touch(self) -> tuple[np.ndarray, list[tuple[str, str, float]]]:
-        """Normal contact force per link (L,), from the ground and from self-contact."""
+    def _touch(self, q: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str, float]], np.ndarray]:
+        """Normal contact force per link (L,) and per taxel (T,), from the ground, objects and
+        self-contact; the named contacts."""
         points = self._get_contacts()
         if not points:
-            return np.zeros(len(self.body.link_names)), []
-        return touch_from_contacts(points, self.robot_id, self._link_slot, self.body.link_names,
-                                   self.config.substeps)
+            return np.zeros(len(self.body.link_names)), [], np.zeros(self._skin.layout.n_taxels)
+        touch, contacts = touch_from_contacts(points, self.robot_id, self._link_slot, self.body.link_names,
+                                              self.config.substeps)
+        skin = self._skin.read(points, self.robot_id, self._link_slot, self.config.substeps, q,
+                               *self._root_pose()) if self._skin.layout.n_taxels else np.zeros(0)
+        return touch, contacts, skin
 
     # -- rendering -----------------------------------------------------------------------
     def camera_image(self, width: int, height: int, view: np.ndarray, projection: np.ndarray,

@@ -27,6 +27,7 @@ from pybullet_utils import bullet_client
 from robot_twitch.body.kinematics import homogeneous
 from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
+from robot_twitch.body.skin import SkinReader
 from robot_twitch.body.spec import Body
 from robot_twitch.sim import (
     BLOWUP_JOINT_SPEED_RAD_S,
@@ -53,7 +54,7 @@ class VectorSimulation(ClosedOnExit):
 
     Attributes after every reset/step: time_s (N,), joint_pos_rad, joint_vel_rad_s (N, J),
     activation, excitation, length_m, velocity_m_s, fiber_length_norm, fiber_velocity_norm,
-    force_n (N, M), moment_arms_m (N, M, J), joint_torque_nm (N, J), touch_n (N, L),
+    force_n (N, M), moment_arms_m (N, M, J), joint_torque_nm (N, J), touch_n (N, L), skin_n (N, T),
     blown_up (N,) bool, contacts (list of N lists). path_points_m() gives (N, P, 3) in each
     limb's own frame (as Simulation reports them).
     """
@@ -123,6 +124,7 @@ class VectorSimulation(ClosedOnExit):
         self._kernel = MuscleKernel.for_muscles(self.body.paths, self._params, damping_nms, self._dt_s)
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
+        self._skin = SkinReader(self.body.skin, self.body.kinematics)
         self._world_contacts = [functools.partial(pybullet.getContactPoints, physicsClientId=cl._client)
                                 for cl in self._clients]
         self._world_limbs = [range(w * per_world, min((w + 1) * per_world, n)) for w in range(len(self._clients))]
@@ -205,6 +207,7 @@ class VectorSimulation(ClosedOnExit):
             force, self._damping_torque_nm = self._kernel.observe(q, qd, roots, self._activation)
         self._moment_arms = arms.copy()
         touch = np.zeros((n, len(self.body.link_names)))
+        skin = np.zeros((n, self._skin.layout.n_taxels))
         contacts: list[list[tuple[str, str, float]]] = [[] for _ in range(n)]
         names = self.body.link_names
         # One query per world; the per-limb queries run only in worlds that have contacts at all.
@@ -217,11 +220,15 @@ class VectorSimulation(ClosedOnExit):
                     limb = self.limbs[i]
                     touch[i], contacts[i] = touch_from_contacts(found, limb.robot_id, limb.link_slot, names,
                                                                 self.config.substeps)
+                    if skin.shape[1]:
+                        skin[i] = self._skin.read(found, limb.robot_id, limb.link_slot, self.config.substeps,
+                                                  q[i], roots[i, :3, :3], roots[i, :3, 3])
         self.joint_pos_rad, self.joint_vel_rad_s, self.blown_up = q, qd, blown_up
         self.activation, self.excitation = np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float)
         self.length_m, self.velocity_m_s, self.moment_arms_m = lengths, velocity, arms
         self.fiber_length_norm, self.fiber_velocity_norm, self.force_n = fiber_norm, vel_norm, force
         self.joint_torque_nm, self.touch_n, self.contacts = torque, touch, contacts
+        self.skin_n = skin
         self._points_world = points
 
     def _free_roots(self) -> np.ndarray:

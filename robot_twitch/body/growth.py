@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from robot_twitch.body.kinematics import Kinematics, MusclePathModel
+from robot_twitch.body.skin import build_layout
 from robot_twitch.body.spec import Body
 from robot_twitch.body.urdf import read_urdf
 from robot_twitch.errors import ConfigError
@@ -84,8 +85,9 @@ def scale_segment(body: Body, link: str, factor: float, workdir: Path) -> Body:
     local = geometry.point_local_m.copy()
     local[geometry.point_link == kinematics.link_index[link]] *= factor
     paths = MusclePathModel(kinematics, replace(geometry, point_local_m=local))
+    skin = build_layout(body.spec.skin, urdf_path, skeleton.link_names)
     return replace(body, spec=replace(body.spec, urdf_path=urdf_path), skeleton=skeleton,
-                   kinematics=kinematics, paths=paths)
+                   kinematics=kinematics, paths=paths, skin=skin)
 
 
 __all__ = ["scale_segment", "scaled_urdf_text"]

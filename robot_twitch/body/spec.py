@@ -29,13 +29,14 @@ import numpy as np
 from robot_twitch.body.calibrate import calibrate_lengths
 from robot_twitch.body.kinematics import Kinematics, MusclePathModel, PathGeometry
 from robot_twitch.body.muscle import MuscleParameters
+from robot_twitch.body.skin import SkinLayout, SkinSpec, build_layout, empty_layout, parse_skin
 from robot_twitch.body.urdf import Skeleton, read_urdf, rpy_to_matrix
 from robot_twitch.errors import BodyFileError
 from robot_twitch.yaml_file import read_yaml_mapping
 
 BODY_KEYS = {
     "name", "urdf", "fixed_base", "base_position", "base_orientation_rpy", "ground", "self_collision",
-    "joint_damping_nms", "initial_posture", "muscles",
+    "joint_damping_nms", "initial_posture", "muscles", "skin",
 }
 MUSCLE_KEYS = {
     "name", "region", "side", "max_isometric_force_n", "optimal_fiber_length_m",
@@ -80,6 +81,7 @@ class BodySpec:
     initial_posture_rad: dict[str, float]
     muscles: tuple[MuscleSpec, ...]
     self_collision: bool = True  # whether links of this body can touch each other
+    skin: SkinSpec | None = None  # taxel spacing per link; None: no skin
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ class Body:
     kinematics: Kinematics
     paths: MusclePathModel
     muscle_params: MuscleParameters
+    skin: SkinLayout | None = None  # the taxels (robot_twitch.body.skin); None: none
+
+    def __post_init__(self) -> None:
+        if self.skin is None:
+            object.__setattr__(self, "skin", empty_layout(self.skeleton.link_names))
 
     @property
     def name(self) -> str:
@@ -329,6 +336,7 @@ def read_body_spec(path: Path) -> tuple[BodySpec, Skeleton]:
         initial_posture_rad={k: float(v) for k, v in posture.items()},
         muscles=muscles,
         self_collision=self_collision,
+        skin=parse_skin(raw.get("skin"), path, skeleton.link_names),
     )
     return spec, skeleton
 
@@ -361,4 +369,5 @@ def load_body(body: str | Path) -> Body:
     paths = MusclePathModel(kinematics, _path_geometry(spec, kinematics))
     params = calibrate_lengths(spec, paths, rpy_to_matrix(spec.base_orientation_rpy_rad),
                                np.asarray(spec.base_position_m, dtype=float))
-    return Body(spec, skeleton, kinematics, paths, params)
+    skin = build_layout(spec.skin, spec.urdf_path, skeleton.link_names, path)
+    return Body(spec, skeleton, kinematics, paths, params, skin)

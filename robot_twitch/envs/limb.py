@@ -19,7 +19,7 @@ from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
 from robot_twitch.envs.tasks import PlantTask, Task
 from robot_twitch.sensors import SensorConfig, SensorModel, sensor_groups
-from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
+from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimConfig, Simulation
 
 
@@ -57,7 +57,7 @@ class LimbEnv(gym.Env):
         self.render_size = render_size
         self.sim = Simulation(self.body, sim_config)
         self.sim_config = self.sim.config
-        self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
+        self.layout = SensorLayout.for_body(self.body)
         self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_config)
         self.task = task or PlantTask()
         self.flatten_observation = flatten_observation
@@ -66,7 +66,7 @@ class LimbEnv(gym.Env):
         self.metadata = {**self.metadata, "render_fps": int(round(self.sim_config.control_hz))}
         n_muscles = len(self.body.muscle_names)
         self.action_space = spaces.Box(0.0, 1.0, shape=(n_muscles,), dtype=np.float32)
-        group_sizes = {g: self.layout.slices[g].stop - self.layout.slices[g].start for g in SENSOR_GROUPS}
+        group_sizes = {g: self.layout.slices[g].stop - self.layout.slices[g].start for g in self.layout.groups}
         if flatten_observation:
             self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self.layout.size,), dtype=np.float64)
         else:
@@ -150,7 +150,7 @@ class LimbEnv(gym.Env):
         frame = self.sensors.read(s, self.np_random)
         if self.flatten_observation:
             return self.layout.flatten(frame)
-        return {g: np.array(frame[g], dtype=np.float64) for g in SENSOR_GROUPS}
+        return {g: np.array(frame[g], dtype=np.float64) for g in self.layout.groups}
 
     def _info(self, reward_terms: dict[str, float]) -> dict[str, Any]:
         s = self._state

@@ -25,7 +25,7 @@ from gymnasium.vector.utils import batch_space
 
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.sensors import SensorConfig, sensor_groups
-from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
+from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import SimConfig
 from robot_twitch.vector_sim import DEFAULT_LIMBS_PER_WORLD, VectorSimulation
 
@@ -58,7 +58,7 @@ class LimbVectorEnv(VectorEnv):
         self.num_envs = int(num_envs)
         self.sim = VectorSimulation(self.body, self.num_envs, sim_config, limbs_per_world=limbs_per_world)
         self.sim_config = self.sim.config
-        self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
+        self.layout = SensorLayout.for_body(self.body)
         self.sensor_config = sensor_config or SensorConfig()
         self.flatten_observation = flatten_observation
         self.reset_noise_rad = float(reset_noise_rad)
@@ -66,7 +66,7 @@ class LimbVectorEnv(VectorEnv):
         self.render_mode = None
         n_muscles = len(self.body.muscle_names)
         self.single_action_space = spaces.Box(0.0, 1.0, shape=(n_muscles,), dtype=np.float32)
-        sizes = {g: self.layout.slices[g].stop - self.layout.slices[g].start for g in SENSOR_GROUPS}
+        sizes = {g: self.layout.slices[g].stop - self.layout.slices[g].start for g in self.layout.groups}
         if flatten_observation:
             self.single_observation_space = spaces.Box(-np.inf, np.inf, shape=(self.layout.size,),
                                                        dtype=np.float64)
@@ -193,7 +193,7 @@ class LimbVectorEnv(VectorEnv):
             frame[group] = noisy
         if self.flatten_observation:
             return self.layout.flatten(frame)
-        return {g: np.array(frame[g], dtype=np.float64) for g in SENSOR_GROUPS}
+        return {g: np.array(frame[g], dtype=np.float64) for g in self.layout.groups}
 
     def _info(self, mask: np.ndarray) -> dict[str, Any]:
         s, n = self.sim, self.num_envs
