@@ -32,6 +32,9 @@ class DriveSection:
     """Which drive runs: twitch, white_noise, ou, sine or awake."""
     match_energy: bool = False
     """Scale a baseline so its actuation energy equals the twitch condition's (same seed, duration)."""
+    stop_at_s: float | None = None
+    """Silence the drive from this simulated time on (experiment 6's control: no movement after
+    the body change); None never silences it."""
     twitch: TwitchConfig = field(default_factory=TwitchConfig)
     """Sleep-twitch generator settings (docs/motor.md)."""
     white_noise: WhiteNoiseConfig = field(default_factory=WhiteNoiseConfig)
@@ -42,6 +45,10 @@ class DriveSection:
     """Sine babbling settings."""
     awake: AwakeConfig = field(default_factory=AwakeConfig)
     """Awake-style continuous co-activated movement."""
+
+    def __post_init__(self) -> None:
+        if self.stop_at_s is not None and not self.stop_at_s >= 0:
+            raise ConfigError(None, "drive.stop_at_s", f"{self.stop_at_s!r} must be >= 0 or null")
 
     def selected(self) -> Any:
         return getattr(self, self.kind)
@@ -78,12 +85,17 @@ class EvaluationSection:
     """Target postures for the downstream reaching check at the end (0 disables it)."""
     reach_steps: int = 150
     """Control steps allowed per reaching trial."""
+    realign_tolerance: float = 0.02
+    """After a body change, a map counts as re-aligned once its score is back within this
+    (absolute) distance of its pre-change score (realign.* metrics; robot_twitch.realign)."""
 
     def __post_init__(self) -> None:
         if not self.every_s > 0:
             raise ConfigError(None, "evaluation.every_s", f"{self.every_s!r} must be positive")
         if not 0.0 <= self.heldout_fraction < 1.0:
             raise ConfigError(None, "evaluation.heldout_fraction", f"{self.heldout_fraction!r} must be in [0, 1)")
+        if not self.realign_tolerance >= 0:
+            raise ConfigError(None, "evaluation.realign_tolerance", f"{self.realign_tolerance!r} must be >= 0")
         if self.reach_trials < 0 or self.reach_steps < 1:
             raise ConfigError(None, "evaluation.reach_trials", "reach_trials must be >= 0, reach_steps >= 1")
 
@@ -94,12 +106,15 @@ class BodyChange:
 
     at_s: float
     """When the change happens [simulated s]."""
-    kind: Literal["lose_muscle", "weaken_muscle", "move_attachment", "scale_segment"]
-    """lose_muscle: the muscle produces no force; weaken_muscle: scale its force by `factor`;
-    move_attachment: shift one path point of the muscle by `offset_m` in its link frame;
-    scale_segment: grow link `link` by `factor` (lengths x factor, mass x factor^3)."""
+    kind: Literal["lose_muscle", "weaken_muscle", "move_attachment", "scale_segment", "tendon_transfer"]
+    """lose_muscle: the muscle is removed (no force, no command, its spindle and tendon organ fall
+    silent); weaken_muscle: scale its force by `factor`; move_attachment: shift one path point of
+    the muscle by `offset_m` in its link frame; scale_segment: grow link `link` by `factor`
+    (lengths x factor, mass x factor^3); tendon_transfer: move the muscle's insertion to
+    `insertion_m` (and its last via point to `via_m`) so that its moment arm on `joint` changes
+    sign at every posture (checked), and re-tension it (robot_twitch.body.transfer)."""
     muscle: str = ""
-    """Name of the muscle changed (lose_muscle, weaken_muscle, move_attachment)."""
+    """Name of the muscle changed (lose_muscle, weaken_muscle, move_attachment, tendon_transfer)."""
     link: str = ""
     """Name of the link grown (scale_segment)."""
     factor: float = 0.5
@@ -108,8 +123,18 @@ class BodyChange:
     """Path point index for move_attachment (-1: the insertion)."""
     offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """Shift of the path point in its link frame [m] for move_attachment."""
+    joint: str = ""
+    """Joint whose moment-arm sign a tendon_transfer flips."""
+    insertion_m: tuple[float, float, float] | None = None
+    """New insertion of a tendon_transfer, in the insertion's link frame [m]."""
+    via_m: tuple[float, float, float] | None = None
+    """New position of the path point before the insertion (the re-routing pulley) of a
+    tendon_transfer, in its link frame [m]; None keeps it."""
 
     def __post_init__(self) -> None:
+        if self.kind == "tendon_transfer" and (not self.joint or self.insertion_m is None):
+            raise ConfigError(None, "body_changes.insertion_m",
+                              "tendon_transfer needs `joint` (the joint whose action flips) and `insertion_m`")
         if self.kind == "scale_segment" and not self.link:
             raise ConfigError(None, "body_changes.link", "scale_segment needs `link`: the link to grow")
         if self.kind != "scale_segment" and not self.muscle:
@@ -276,6 +301,13 @@ def _validate_components(config: ExperimentConfig, path: Path) -> None:
         if change.kind != "scale_segment" and change.muscle not in body.muscle_names:
             raise ConfigError(path, f"body_changes[{k}].muscle",
                               f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
+        if change.kind == "tendon_transfer":
+            from robot_twitch.body.transfer import tendon_transfer
+
+            try:
+                tendon_transfer(body, change.muscle, change.joint, change.insertion_m or (0, 0, 0), change.via_m)
+            except ConfigError as exc:
+                raise ConfigError(path, f"body_changes[{k}].{exc.key.rsplit('.', 1)[-1]}", exc.problem) from None
     try:
         make_learners(config, config.sim.control_dt_s)
     except ConfigError as exc:

@@ -2,6 +2,7 @@
 
 Metric names (see docs/learners.md for definitions):
     schema.sign_accuracy, schema.cosine, schema.rank_corr          (action map vs R)
+    schema.lost_residual                 (learned row of a lost muscle / typical intact row)
     reflex.pattern_accuracy, reflex.stretch, reflex.reciprocal_inhibition,
     reflex.reverse_myotatic                                          (reflex matrices)
     forward.r2, forward.nrmse                                        (held-out forward model)
@@ -127,11 +128,17 @@ def score_action_map(action_map: np.ndarray, truth: BodyTruth) -> dict[str, floa
 
     ua, ur = unit_rows(a).ravel(), unit_rows(r).ravel()
     rank = float(spearmanr(ua, ur).statistic) if np.ptp(ua) > 0 and np.ptp(ur) > 0 else 0.0
-    return {
+    out = {
         "schema.sign_accuracy": sign_acc,
         "schema.cosine": float(cos.mean()) if ok.any() else float("nan"),
         "schema.rank_corr": rank,
     }
+    if (~ok).any() and ok.any():
+        # A lost muscle's truth row is zero: what is left of its learned row, relative to the
+        # typical intact row, measures forgetting (0 = forgotten).
+        typical = float(np.median(na[ok]))
+        out["schema.lost_residual"] = float(na[~ok].mean() / typical) if typical > 0 else float("nan")
+    return out
 
 
 def score_reflex(

@@ -95,6 +95,11 @@ def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray, w
     if change.muscle not in body.muscle_names:
         raise ConfigError(None, "body_changes.muscle",
                           f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
+    if change.kind == "tendon_transfer":
+        from robot_twitch.body.transfer import tendon_transfer
+
+        return tendon_transfer(body, change.muscle, change.joint, change.insertion_m or (0.0, 0.0, 0.0),
+                               change.via_m)
     m = body.muscle_names.index(change.muscle)
     if change.kind == "lose_muscle":
         force_scale[m] = 0.0
@@ -201,9 +206,11 @@ class ExperimentRun:
             while p.changes_applied < len(changes) and changes[p.changes_applied].at_s <= self.sim.time_s + 1e-9:
                 self._apply_change(changes[p.changes_applied])
             u = self.drive.step() * (p.force_scale > 0)
+            if self.drive_silent():
+                u = np.zeros_like(u)
             state = self.sim.step(u)
             commands[t] = u
-            frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng))
+            frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
             p.energy += float(u @ u) * self.sim_config.control_dt_s
             p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
             p.moment_arm_count += 1
@@ -213,17 +220,32 @@ class ExperimentRun:
         self.frame = frames[-1]
         return TransitionBatch(commands, frames[:-1], frames[1:], self.layout)
 
+    def drive_silent(self) -> bool:
+        """True from `drive.stop_at_s` on: the drive is silenced (experiment 6's control)."""
+        stop = self.config.drive.stop_at_s
+        return stop is not None and self.sim.time_s + 1e-9 >= stop
+
+    def delivered_events(self) -> list:
+        """Twitch events that reached the muscles so far (none from `drive.stop_at_s` on)."""
+        stop = self.config.drive.stop_at_s
+        events = self.drive.events
+        return events if stop is None else [e for e in events if e.onset_s < stop - 1e-9]
+
     def _apply_change(self, change: BodyChange) -> None:
         p = self.progress
         self.body = apply_body_change(self.body, change, p.force_scale, self.workdir)
         if change.kind == "scale_segment":
             self.rebuild_world()  # Bullet must load the grown skeleton
         self.sim.body = self.body
-        params = self.sim.params
-        self.sim.params = replace(params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
-                                  * p.force_scale)
+        self.sim.params = self._muscle_params(self.sim.params)
         p.moment_arm_sum, p.moment_arm_count = None, 0  # the truth restarts from the change
         p.changes_applied += 1
+
+    def _muscle_params(self, params: Any) -> Any:
+        """The Simulation's muscle parameters for the current body and force scales."""
+        p, now = self.progress, self.body.muscle_params
+        return replace(params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n * p.force_scale,
+                       optimal_fiber_length_m=now.optimal_fiber_length_m, tendon_slack_length_m=now.tendon_slack_length_m)
 
     def truth(self) -> BodyTruth:
         p = self.progress
@@ -245,7 +267,7 @@ class ExperimentRun:
             self.learners.observe(batch)
         p.batch_index += 1
         if self.sim.time_s + 1e-9 >= p.next_score_s or p.step >= self.total_steps:
-            row = {"time_s": round(self.sim.time_s, 6), "twitches": len(self.drive.events),
+            row = {"time_s": round(self.sim.time_s, 6), "twitches": len(self.delivered_events()),
                    "energy": p.energy, **self.score()}
             p.metrics_rows.append(row)
             while p.next_score_s <= self.sim.time_s + 1e-9:
@@ -284,8 +306,7 @@ class ExperimentRun:
             self.body = apply_body_change(self.body, change, np.ones(len(self.body.muscle_names)), self.workdir)
         self.sim.close()
         self.sim = Simulation(self.body, self.sim_config)
-        self.sim.params = replace(self.sim.params, max_isometric_force_n=self.base_body.muscle_params.max_isometric_force_n
-                                  * self.progress.force_scale)
+        self.sim.params = self._muscle_params(self.sim.params)
         restore_sim_state(self.sim, sim["joint_pos_rad"], sim["joint_vel_rad_s"], sim["activation"],
                           sim["excitation"], sim["time_s"])
 
@@ -376,7 +397,7 @@ def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: An
                 on_batch(runner)
             bar.update(runner.sim.time_s - before)
             rows = runner.progress.metrics_rows
-            post = {"twitches": len(runner.drive.events)}
+            post = {"twitches": len(runner.delivered_events())}
             if rows:
                 post.update({k.split(".")[-1]: f"{v:.2f}" for k, v in rows[-1].items()
                              if k in ("schema.cosine", "forward.r2")})
@@ -405,4 +426,4 @@ def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
 
 
 def save_event_log(runner: ExperimentRun, path: Path) -> None:
-    save_events(runner.drive.events, path)
+    save_events(runner.delivered_events(), path)

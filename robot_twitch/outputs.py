@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from robot_twitch.motor import save_events
+from robot_twitch.realign import for_summary, realignment
 from robot_twitch.runstate import save_state
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
             writer = csv.DictWriter(f, fieldnames=keys)
             writer.writeheader()
             writer.writerows(rows)
-    save_events(runner.drive.events, run_dir / "events.csv")
+    save_events(runner.delivered_events(), run_dir / "events.csv")
     maps = runner.learners.body_map()
     truth = runner.truth()
     np.savez_compressed(run_dir / "body_map.npz", **{k: np.asarray(v) for k, v in maps.items()},
@@ -88,6 +89,9 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     action_map = maps.get("action_map/action_map")
     final = dict(rows[-1]) if rows else {}
     final.update(reach_scores(runner, action_map))
+    changes = runner.config.body_changes
+    if changes:
+        final.update(realignment(rows, changes[0].at_s, runner.config.evaluation.realign_tolerance))
     summary = {
         "name": runner.config.name,
         "seed": runner.config.seed,
@@ -95,11 +99,11 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
         "drive": runner.config.drive.kind,
         "budget": {
             "simulated_s": round(runner.sim_config.control_dt_s * p.step, 6),
-            "twitches": len(runner.drive.events),
+            "twitches": len(runner.delivered_events()),
             "energy": p.energy,
             "wall_s": round(p.wall_s, 3),
         },
-        "metrics": {k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")},
+        "metrics": for_summary({k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")}),
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     video = runner.config.outputs.video
@@ -111,5 +115,5 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     if runner.config.outputs.plots:
         from robot_twitch.plots import write_run_plots
 
-        write_run_plots(run_dir, runner.body, maps, truth.moment_arms, rows, runner.drive)
+        write_run_plots(run_dir, runner.body, maps, truth.moment_arms, rows, runner.delivered_events())
     return summary

@@ -63,16 +63,16 @@ def plot_learning_curves(rows: list[dict[str, float]], path: Path) -> None:
 
 
 def write_run_plots(run_dir: Path, body: Any, maps: dict[str, np.ndarray], truth: np.ndarray,
-                    rows: list[dict[str, float]], drive: Any) -> None:
+                    rows: list[dict[str, float]], events: list[Any]) -> None:
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
     plot_maps(body, maps, truth, plots / "maps.png")
     if rows:
         plot_learning_curves(rows, plots / "learning_curves.png")
-    if drive.events:
+    if events:
         import matplotlib.pyplot as plt
 
         from robot_twitch.motor.plot import plot_twitch_raster
 
-        fig = plot_twitch_raster(drive.events, list(body.muscle_names), plots / "twitch_raster.png")
+        fig = plot_twitch_raster(events, list(body.muscle_names), plots / "twitch_raster.png")
         plt.close(fig)

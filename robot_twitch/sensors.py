@@ -25,7 +25,10 @@ from robot_twitch.errors import ConfigError
 from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
 from robot_twitch.sim import LimbState
 
-__all__ = ["SENSOR_GROUPS", "SensorConfig", "SensorLayout", "SensorModel", "sensor_groups"]
+#: Groups carried by a muscle's own receptors (one channel per muscle).
+MUSCLE_RECEPTOR_GROUPS: tuple[str, ...] = ("spindle_length", "spindle_velocity", "tendon_force")
+
+__all__ = ["MUSCLE_RECEPTOR_GROUPS", "SENSOR_GROUPS", "SensorConfig", "SensorLayout", "SensorModel", "sensor_groups"]
 
 
 @dataclass(frozen=True)
@@ -104,12 +107,20 @@ class SensorModel:
     def _raw(self, state: LimbState) -> dict[str, np.ndarray]:
         return sensor_groups(state, self._max_force_n)
 
-    def read(self, state: LimbState, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """The sensor frame for this state: groups as float64 arrays (copies)."""
+    def read(self, state: LimbState, rng: np.random.Generator,
+             silent: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The sensor frame for this state: groups as float64 arrays (copies).
+
+        silent: optional (M,) bool, muscles whose receptors are gone (a lost muscle takes its
+        spindle and tendon organ with it): their spindle and tendon channels read 0, noise-free.
+        """
         frame = self._raw(state)
         for group, buffer in self._buffers.items():
             buffer.append(frame[group])
             frame[group] = buffer[0]
         for group, std in self._noisy.items():
             frame[group] = frame[group] + rng.normal(0.0, std, size=frame[group].shape)
+        if silent is not None and np.any(silent):
+            for group in MUSCLE_RECEPTOR_GROUPS:
+                frame[group] = np.where(silent, 0.0, frame[group])
         return frame

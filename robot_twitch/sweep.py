@@ -49,11 +49,16 @@ def _one_run(config_path: str, overrides: list[str], out: str) -> dict[str, Any]
                 "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
 
 
+def _number(value: Any) -> float:
+    """A summary value as a float; words such as "not within the run" become NaN."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
+
+
 def mean_ci95(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95% t confidence interval."""
+    """Mean and half-width of the 95% t confidence interval (finite values only)."""
     from scipy import stats
 
-    values = np.asarray(values, dtype=float)
+    values = np.array([_number(v) for v in np.ravel(np.asarray(values, dtype=object))], dtype=float)
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return float("nan"), float("nan")

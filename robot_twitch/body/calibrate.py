@@ -51,6 +51,19 @@ def joint_range_grid(paths: MusclePathModel, joints: np.ndarray) -> np.ndarray:
     return q
 
 
+def fit_lengths(l_min: float, l_max: float) -> tuple[float, float]:
+    """(l_opt, l_slack) [m] mapping the muscle-tendon length range [l_min, l_max] onto FIBRE_RANGE."""
+    span = FIBRE_RANGE[1] - FIBRE_RANGE[0]
+    lopt = max(l_max - l_min, 1e-6) / span
+    lslack = l_min - FIBRE_RANGE[0] * lopt
+    if lslack < MIN_TENDON_FRACTION * l_min:
+        # Long excursion for the path length: keep a short tendon and centre the fibre
+        # range on the optimum instead; the range then widens beyond FIBRE_RANGE.
+        lslack = MIN_TENDON_FRACTION * l_min
+        lopt = 0.5 * (l_min + l_max) - lslack
+    return lopt, lslack
+
+
 def calibrate_lengths(
     spec: BodySpec, paths: MusclePathModel, root_rot: np.ndarray, root_pos_m: np.ndarray
 ) -> MuscleParameters:
@@ -81,7 +94,6 @@ def calibrate_lengths(
         if given_opt is not None and given_slack is not None:
             lopt[m], lslack[m] = given_opt, given_slack
             continue
-        span = FIBRE_RANGE[1] - FIBRE_RANGE[0]
         if given_opt is not None:
             lopt[m] = given_opt
             lslack[m] = 0.5 * (l_min + l_max) - given_opt
@@ -89,13 +101,7 @@ def calibrate_lengths(
             lslack[m] = given_slack
             lopt[m] = (0.5 * (l_min + l_max) - given_slack)
         else:
-            lopt[m] = max(l_max - l_min, 1e-6) / span
-            lslack[m] = l_min - FIBRE_RANGE[0] * lopt[m]
-            if lslack[m] < MIN_TENDON_FRACTION * l_min:
-                # Long excursion for the path length: keep a short tendon and centre the fibre
-                # range on the optimum instead; the range then widens beyond FIBRE_RANGE.
-                lslack[m] = MIN_TENDON_FRACTION * l_min
-                lopt[m] = 0.5 * (l_min + l_max) - lslack[m]
+            lopt[m], lslack[m] = fit_lengths(l_min, l_max)
         fibre_min = (l_min - lslack[m]) / lopt[m] if lopt[m] > 0 else -1.0
         fibre_max = (l_max - lslack[m]) / lopt[m] if lopt[m] > 0 else -1.0
         if lslack[m] <= 0 or lopt[m] <= 0 or fibre_min < 0.5 or fibre_max > 1.5:
