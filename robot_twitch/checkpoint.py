@@ -49,7 +49,9 @@ def checkpoint_tree(runner: ExperimentRun) -> dict[str, Any]:
         "sim": {"joint_pos_rad": s.joint_pos_rad, "joint_vel_rad_s": s.joint_vel_rad_s,
                 "activation": s.activation, "excitation": s.excitation, "time_s": runner.sim.time_s},
         "frame": runner.frame,
-        "drive": {"steps_taken": int(runner.drive.steps_taken), "n_events": len(runner.drive.events)},
+        "drive": {"steps_taken": int(runner.drive.steps_taken), "n_events": len(runner.drive.events),
+                  # A closed-loop drive cannot be replayed without the body: its state is saved.
+                  **({"state": runner.drive.state_dict()} if hasattr(runner.drive, "state_dict") else {})},
         "sensors": runner.sensors.state_dict(),
         "rngs": {name: generator_state(getattr(runner, f"{name}_rng")) for name in RNG_NAMES},
         "learners": runner.learners.state_dict(),
@@ -110,8 +112,13 @@ def load_checkpoint(runner: ExperimentRun, path: Path) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StateFileError(path, f"not a checkpoint of this run ({type(exc).__name__}: {problem})") from None
-    # The drive is a pure function of config and seed: replay it to the saved step.
-    runner.drive.step_many(steps)
+    if "state" in tree["drive"]:  # a closed-loop drive: restore its saved state
+        try:
+            runner.drive.load_state_dict(tree["drive"]["state"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateFileError(path, f"not a checkpoint of this run (drive state: {exc})") from None
+    else:  # an open-loop drive is a pure function of config and seed: replay it to the saved step
+        runner.drive.step_many(steps)
     if len(runner.drive.events) != tree["drive"]["n_events"]:
         raise StateFileError(path, f"the drive replayed to step {steps} has {len(runner.drive.events)} events, "
                                    f"the checkpoint says {tree['drive']['n_events']}: not a checkpoint of this config")

@@ -14,14 +14,14 @@ from typing import Any, Literal
 import yaml
 
 from robot_twitch.errors import ConfigError
-from robot_twitch.motor import AwakeConfig, OUConfig, SineConfig, TwitchConfig, WhiteNoiseConfig
+from robot_twitch.motor import AwakeConfig, DEPConfig, OUConfig, SineConfig, TwitchConfig, WhiteNoiseConfig
 from robot_twitch.sensors import SensorConfig
 from robot_twitch.sim import SimConfig
 from robot_twitch.typed import build, to_plain
 from robot_twitch.yaml_file import read_yaml_mapping
 
 LEARNER_NAMES = ("hebbian", "action_map", "forward", "forward_linear", "topology")
-DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake"]
+DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake", "dep"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class DriveSection:
     """The motor drive: the twitch generator or a babbling baseline."""
 
     kind: DriveKind = "twitch"
-    """Which drive runs: twitch, white_noise, ou, sine or awake."""
+    """Which drive runs: twitch, white_noise, ou, sine, awake or dep (closed-loop DEP babbling)."""
     match_energy: bool = False
     """Scale a baseline so its actuation energy equals the twitch condition's (same seed, duration)."""
     stop_at_s: float | None = None
@@ -45,6 +45,8 @@ class DriveSection:
     """Sine babbling settings."""
     awake: AwakeConfig = field(default_factory=AwakeConfig)
     """Awake-style continuous co-activated movement."""
+    dep: DEPConfig = field(default_factory=DEPConfig)
+    """Differential extrinsic plasticity on the muscle lengths (Der & Martius 2015; docs/motor.md)."""
 
     def __post_init__(self) -> None:
         if self.stop_at_s is not None and not self.stop_at_s >= 0:

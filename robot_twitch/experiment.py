@@ -32,7 +32,7 @@ from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_
 from robot_twitch.errors import ConfigError
 from robot_twitch.evaluate import BodyTruth, score_all
 from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
-from robot_twitch.motor import generate, make_drive, match_energy, save_events
+from robot_twitch.motor import DRIVE_REGISTRY, generate, make_drive, match_energy, save_events
 from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import Simulation
@@ -165,6 +165,7 @@ class ExperimentRun:
                                   next_checkpoint_s=config.outputs.checkpoint_every_s)
         self.sim = Simulation(self.body, self.sim_config)
         self.frame = self.layout.flatten(self.sensors_reset())
+        self._feed_drive(self.sim.state)
         self._stop_requested = False
         self.workdir = Path(tempfile.mkdtemp(prefix="robot_twitch-"))  # grown URDFs of body changes
 
@@ -177,7 +178,13 @@ class ExperimentRun:
             reference = make_drive("twitch", muscles, dt, cfg.drive.twitch,
                                    np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(1)[0]))
             target = generate(reference, cfg.duration_s).energy()
-            drive_cfg = match_energy(drive_cfg, target, cfg.duration_s, muscles, dt, calibration_seeds=cfg.seed)
+            if getattr(DRIVE_REGISTRY[cfg.drive.kind][0], "closed_loop", False):
+                from robot_twitch.drive_energy import match_closed_loop_energy
+
+                drive_cfg = match_closed_loop_energy(self.base_body, self.sim_config, drive_cfg, target,
+                                                     cfg.duration_s, self.drive_rng.bit_generator.state)
+            else:
+                drive_cfg = match_energy(drive_cfg, target, cfg.duration_s, muscles, dt, calibration_seeds=cfg.seed)
         return make_drive(cfg.drive.kind, muscles, dt, drive_cfg, self.drive_rng)
 
     def sensors_reset(self) -> dict[str, np.ndarray]:
@@ -209,6 +216,7 @@ class ExperimentRun:
             if self.drive_silent():
                 u = np.zeros_like(u)
             state = self.sim.step(u)
+            self._feed_drive(state)
             commands[t] = u
             frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
             p.energy += float(u @ u) * self.sim_config.control_dt_s
@@ -219,6 +227,11 @@ class ExperimentRun:
         p.step += n
         self.frame = frames[-1]
         return TransitionBatch(commands, frames[:-1], frames[1:], self.layout)
+
+    def _feed_drive(self, state: Any) -> None:
+        """A closed-loop drive (DEP) reads the muscle lengths after every step."""
+        if getattr(self.drive, "closed_loop", False):
+            self.drive.observe(state.fiber_length_norm)
 
     def drive_silent(self) -> bool:
         """True from `drive.stop_at_s` on: the drive is silenced (experiment 6's control)."""

@@ -426,6 +426,8 @@ def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float =
         dt = sim.config.control_dt_s
         drive_obj = make_demo_drive(body, drive, dt, age_weeks, seed)
         view = _DriveView(drive_obj, len(body.muscle_names))
+        if getattr(drive_obj, "closed_loop", False):
+            drive_obj.observe(sim.state.fiber_length_norm)
         learner_obj = make_demo_learner(learner, dt)
         feed = None if learner_obj is None else _LearnerFeed(learner_obj, sim, learner_batch_steps, seed + 1)
         recorder = VideoRecorder(sim, camera, size, fps, side_panel=feed is not None, renderer=renderer,
@@ -447,6 +449,8 @@ def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float =
                         onset_mask[m] = True
                     twitches += len(onsets)
                     state = sim.step(u)
+                    if getattr(drive_obj, "closed_loop", False):  # DEP reads the muscle lengths
+                        drive_obj.observe(state.fiber_length_norm)
                     step += 1
                     if feed is not None:
                         feed.observe(u, state, onset_mask, state.time_s)

@@ -29,3 +29,11 @@ def test_zero_actions_twitch_the_limb_deterministically():
     assert np.ptp(q, axis=0).max() > 0.01  # the twitches move the limb
     q2, twitches2 = _run(0)
     assert twitches2 == twitches and np.array_equal(q, q2)
+
+
+def test_a_closed_loop_drive_reads_the_limb_through_the_wrapper():
+    env = MotorDriveWrapper(gym.make("RobotTwitch/Limb-v0"), "dep")
+    env.reset(seed=0)
+    q = np.array([env.step(np.zeros(6))[0]["joint_pos"].copy() for _ in range(800)])
+    env.close()
+    assert np.all(q.std(axis=0) > 0.02)  # DEP swings both joints once it sees the muscle lengths

@@ -29,6 +29,7 @@ class MotorDriveWrapper(gym.Wrapper):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
         self.drive.reset(np.random.default_rng(self.env.unwrapped.np_random.integers(2**63)))
+        self._feed()
         info["sleep_state"] = self.drive.sleep_state.value
         return obs, info
 
@@ -38,7 +39,13 @@ class MotorDriveWrapper(gym.Wrapper):
         n_events = len(self.drive.events)
         drive_u = self.drive.step()
         obs, reward, terminated, truncated, info = self.env.step(np.minimum(drive_u + agent, 1.0))
+        self._feed()
         info["sleep_state"] = self.drive.sleep_state.value
         info["drive_excitation"] = drive_u
         info["new_twitches"] = list(self.drive.events[n_events:])
         return obs, reward, terminated, truncated, info
+
+    def _feed(self) -> None:
+        """A closed-loop drive (DEP) reads the muscle lengths after every step."""
+        if getattr(self.drive, "closed_loop", False):
+            self.drive.observe(self.env.unwrapped.sim.state.fiber_length_norm)

@@ -37,6 +37,7 @@ from robot_twitch.motor.base import (
     generate,
 )
 from robot_twitch.motor.batch import BatchDrive
+from robot_twitch.motor.dep import DEPConfig, DEPDrive
 from robot_twitch.motor.energy import (
     ENERGY_MATCH_RTOL,
     actuation_energy,
@@ -67,6 +68,8 @@ __all__ = [
     "BatchDrive",
     "BufferedDrive",
     "BurstStats",
+    "DEPConfig",
+    "DEPDrive",
     "DriveTrace",
     "MotorDrive",
     "MuscleLike",

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from robot_twitch.motor.base import DriveTrace, MuscleLike, check_range, generate
-from robot_twitch.motor.factory import drive_name_for_config, make_drive
+from robot_twitch.motor.factory import DRIVE_REGISTRY, drive_name_for_config, make_drive
 
 ENERGY_MATCH_RTOL: float = 0.05
 """Documented tolerance of energy matching across seeds (relative)."""
@@ -97,14 +97,30 @@ def match_energy(
     seeds = [calibration_seeds] if isinstance(calibration_seeds, int) else list(calibration_seeds)
     if not seeds:
         raise ValueError("calibration_seeds is empty: expected at least one seed")
+    if getattr(DRIVE_REGISTRY[drive_name_for_config(baseline_config)][0], "closed_loop", False):
+        raise ValueError(f"{type(baseline_config).__name__} is a closed-loop drive: its energy depends on the "
+                         "body, so calibrate it on the simulator (robot_twitch.drive_energy)")
 
     def energy(g: float) -> float:
         return _energy_at_gain(baseline_config, g, duration_s, muscles, control_dt_s, seeds)
 
+    return solve_gain(baseline_config, energy, target_energy, len(muscles) * duration_s,
+                      rtol=rtol, max_iter=max_iter)
+
+
+def solve_gain(config: Any, energy: Callable[[float], float], target_energy: float, ceiling: float,
+               *, rtol: float = 0.01, max_iter: int = 40) -> Any:
+    """``config`` with ``gain`` set so that ``energy(gain)`` is within ``rtol`` of the target.
+
+    Args:
+        config: a drive config with a ``gain`` field.
+        energy: gain -> energy of the calibration train(s) (open- or closed-loop).
+        target_energy: the energy to reach, > 0.
+        ceiling: the largest reachable energy (every excitation at 1 throughout).
+    """
     e1 = energy(1.0)
     if e1 <= 0.0:
-        raise ValueError("baseline_config produces zero energy at gain 1: cannot scale it")
-    ceiling = len(muscles) * duration_s  # every excitation at 1
+        raise ValueError(f"{type(config).__name__} produces zero energy at gain 1: cannot scale it")
     if target_energy >= ceiling:
         raise ValueError(
             f"target_energy = {target_energy!r} is invalid: expected < {ceiling} "
@@ -114,10 +130,11 @@ def match_energy(
     # fixed-point update below converges from either side.  Bisection on log gain as fallback.
     g = math.sqrt(target_energy / e1)
     lo, hi = 0.0, math.inf
+    e = e1
     for _ in range(max_iter):
         e = energy(g)
         if abs(e - target_energy) <= rtol * target_energy:
-            return dataclasses.replace(baseline_config, gain=g)
+            return dataclasses.replace(config, gain=g)
         if e < target_energy:
             lo = g
         else:

@@ -18,14 +18,16 @@ from robot_twitch.motor.babble import (
     WhiteNoiseDrive,
 )
 from robot_twitch.motor.base import BufferedDrive, MuscleLike
+from robot_twitch.motor.dep import DEPConfig, DEPDrive
 from robot_twitch.motor.twitch import TwitchConfig, TwitchDrive
 
-DRIVE_REGISTRY: dict[str, tuple[type[BufferedDrive], type[Any]]] = {
+DRIVE_REGISTRY: dict[str, tuple[type[BufferedDrive] | type[DEPDrive], type[Any]]] = {
     "twitch": (TwitchDrive, TwitchConfig),
     "white_noise": (WhiteNoiseDrive, WhiteNoiseConfig),
     "ou": (OUDrive, OUConfig),
     "sine": (SineDrive, SineConfig),
     "awake": (AwakeDrive, AwakeConfig),
+    "dep": (DEPDrive, DEPConfig),
 }
 """Drive name -> (drive class, config class)."""
 
@@ -47,8 +49,8 @@ def make_drive(
     control_dt_s: float = 0.01,
     config: Any | None = None,
     rng: np.random.Generator | None = None,
-) -> BufferedDrive:
-    """Build the drive registered as ``name`` ("twitch", "white_noise", "ou", "sine", "awake").
+) -> BufferedDrive | DEPDrive:
+    """Build the drive registered as ``name`` ("twitch", "white_noise", "ou", "sine", "awake", "dep").
 
     Args:
         name: registry key.
