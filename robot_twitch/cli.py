@@ -1,6 +1,8 @@
 """The `robot-twitch` command: run | sweep | report | video | bodies | envs.
 
-Exit codes: 0 done; 2 bad input (one line on stderr, no traceback); 130 interrupted.
+Exit codes: 0 done; 2 bad input, or a file or folder that cannot be used (one line on stderr, no
+traceback); 3 the simulation diverged (one line; status.json says "diverged"); 130 interrupted
+(SIGINT/SIGTERM; the run directory holds a checkpoint to resume from).
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from robot_twitch.errors import RobotTwitchError
+from robot_twitch.errors import RobotTwitchError, SimulationDiverged
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -82,15 +84,37 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_video_options(args: argparse.Namespace) -> None:
+    """Every video option, before the config is loaded or the world built."""
+    import math
+
+    from robot_twitch.rundir import check_writable_folder
+    from robot_twitch.video import FORMATS
+
+    output = Path(args.output)
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise RobotTwitchError(f"--output {args.output!r}: unknown extension {suffix!r}; expected "
+                               f"{' or '.join('.' + f for f in FORMATS)}")
+    if output.is_dir():
+        raise RobotTwitchError(f"--output {args.output!r}: is a folder; expected a file name")
+    if args.seconds is not None and not (math.isfinite(args.seconds) and 0 < args.seconds <= 3600):
+        raise RobotTwitchError(f"--seconds {args.seconds!r}: expected a number of seconds in (0, 3600]")
+    if args.fps is not None and not 1 <= args.fps <= 240:
+        raise RobotTwitchError(f"--fps {args.fps!r}: expected an integer in [1, 240]")
+    check_writable_folder(output.parent if str(output.parent) else Path("."), "folder of --output")
+
+
 def _cmd_video(args: argparse.Namespace) -> int:
     from robot_twitch.config import load_config
     from robot_twitch.video import parse_size, video_from_config
 
-    config = load_config(args.config, args.set)
+    _check_video_options(args)
     try:
         size = parse_size(args.size) if args.size else None
     except ValueError as exc:
         raise RobotTwitchError(f"--size: {exc}") from None
+    config = load_config(args.config, args.set)
     result = video_from_config(config, Path(args.output), seconds=args.seconds,
                                size=size, fps=args.fps)
     print(f"{result.n_frames} frames, {result.twitches} twitches, {result.wall_s:.1f} s wall")
@@ -144,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SimulationDiverged as exc:
+        print(f"robot-twitch: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return EXIT_DIVERGED
     except RobotTwitchError as exc:
         print(f"robot-twitch: error: {exc}".replace("\n", " "), file=sys.stderr)
         return EXIT_BAD_INPUT

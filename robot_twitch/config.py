@@ -18,8 +18,11 @@ from robot_twitch.motor import AwakeConfig, DEPConfig, OUConfig, SineConfig, Twi
 from robot_twitch.sensors import SensorConfig
 from robot_twitch.sim import SimConfig
 from robot_twitch.typed import build, to_plain
-from robot_twitch.yaml_file import read_yaml_mapping
+from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 
+#: Longest run accepted [simulated s]: 10 days, far beyond any experiment here (hours), but
+#: catching typos such as 1e12 that would otherwise start a run that never ends.
+MAX_DURATION_S = 864_000.0
 LEARNER_NAMES = ("hebbian", "action_map", "forward", "forward_linear", "topology")
 DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake", "dep"]
 
@@ -162,6 +165,15 @@ class VideoSection:
     format: Literal["mp4", "gif"] = "mp4"
     """Container: mp4 (libx264) or gif."""
 
+    def __post_init__(self) -> None:
+        if not self.seconds > 0:
+            raise ConfigError(None, "video.seconds", f"{self.seconds!r} must be positive")
+        if not 1 <= self.fps <= 240:
+            raise ConfigError(None, "video.fps", f"{self.fps!r} must be in [1, 240]")
+        for key in ("width", "height"):
+            if not 16 <= getattr(self, key) <= 4096:
+                raise ConfigError(None, f"video.{key}", f"{getattr(self, key)!r} must be in [16, 4096] px")
+
 
 @dataclass(frozen=True)
 class OutputSection:
@@ -173,6 +185,10 @@ class OutputSection:
     """Checkpoint interval [simulated s]; an interrupted run resumes from the last one."""
     video: VideoSection = field(default_factory=VideoSection)
     """Optional video of the run."""
+
+    def __post_init__(self) -> None:
+        if not self.checkpoint_every_s > 0:
+            raise ConfigError(None, "outputs.checkpoint_every_s", f"{self.checkpoint_every_s!r} must be positive")
 
 
 @dataclass(frozen=True)
@@ -219,6 +235,9 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         if not self.duration_s > 0:
             raise ConfigError(None, "duration_s", f"{self.duration_s!r} must be positive")
+        if not self.duration_s <= MAX_DURATION_S:
+            raise ConfigError(None, "duration_s", f"{self.duration_s!r} is beyond the limit of {MAX_DURATION_S:.0f} s "
+                                                  "(10 days of simulated time)")
         for k, change in enumerate(self.body_changes):
             if not 0 <= change.at_s <= self.duration_s:
                 raise ConfigError(None, f"body_changes[{k}].at_s",
@@ -237,7 +256,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key:
         raise ConfigError(None, "--set", f"{text!r} has an empty key")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml_text(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return key, value

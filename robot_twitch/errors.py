@@ -37,3 +37,16 @@ class ConfigError(RobotTwitchError, ValueError):
         self.path = path
         self.key = key
         self.problem = problem
+
+
+class SimulationDiverged(RobotTwitchError, RuntimeError):
+    """The physics blew up (a non-finite or runaway quantity): the run cannot continue.
+
+    The CLI exits with its own status (3), distinct from bad input (2).
+    """
+
+    def __init__(self, time_s: float, quantity: str) -> None:
+        super().__init__(f"the simulation diverged at t = {time_s:.3f} s: {quantity} "
+                         "(too strong muscles or too large a time step?)")
+        self.time_s = time_s
+        self.quantity = quantity

@@ -13,14 +13,13 @@ as the uninterrupted run does (Bullet keeps solver caches that a saved state can
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,28 @@ import numpy as np
 from robot_twitch.body.kinematics import MusclePathModel
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_config
-from robot_twitch.errors import ConfigError
+from robot_twitch.errors import ConfigError, SimulationDiverged
 from robot_twitch.evaluate import BodyTruth, score_all
 from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
 from robot_twitch.motor import DRIVE_REGISTRY, generate, make_drive, match_energy, save_events
+from robot_twitch.rundir import (
+    HEARTBEAT_S,
+    INCOMPLETE_SUFFIX,
+    STATUS_FILE,
+    check_writable_folder,
+    describe_status,
+    is_live,
+    mark_dead_runs,
+    read_status,
+    write_status,
+)
 from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import Simulation
 
 CHECKPOINT_FILE = "checkpoint.npz"
-STATUS_FILE = "status.json"
-INCOMPLETE_SUFFIX = ".incomplete"
+__all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
+           "run_experiment"]
 HELDOUT_BATCHES_KEPT = 20
 
 
@@ -223,7 +233,7 @@ class ExperimentRun:
             p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
             p.moment_arm_count += 1
             if state.blown_up:
-                raise RuntimeError(f"the simulation diverged at t = {self.sim.time_s:.3f} s (NaN or runaway speed)")
+                raise SimulationDiverged(self.sim.time_s, state.blown_up_reason or "NaN or runaway speed")
         p.step += n
         self.frame = frames[-1]
         return TransitionBatch(commands, frames[:-1], frames[1:], self.layout)
@@ -337,11 +347,6 @@ def restore_sim_state(sim: Simulation, q: np.ndarray, qd: np.ndarray, activation
 
 
 # -- run directories ---------------------------------------------------------------------------
-def _write_status(run_dir: Path, status: str, **extra: Any) -> None:
-    data = {"status": status, "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"), **extra}
-    (run_dir / STATUS_FILE).write_text(json.dumps(data, indent=2))
-
-
 def new_run_dir(config: ExperimentConfig, out: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = out / f"{config.name}-seed{config.seed}-{stamp}"
@@ -357,7 +362,12 @@ def new_run_dir(config: ExperimentConfig, out: Path) -> Path:
 
 def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: Path | None = None,
                    progress_bar: bool = True, on_batch: Any = None) -> RunResult:
-    """Run (or resume) an experiment; returns the finished run directory and summary."""
+    """Run (or resume) an experiment; returns the finished run directory and summary.
+
+    Raises ConfigError (bad input, an output folder that cannot be written, a run that is live
+    elsewhere), StateFileError (an unreadable checkpoint), SimulationDiverged (status.json then
+    says "diverged") and RunInterrupted (SIGINT/SIGTERM; status.json says "interrupted").
+    """
     if resume is not None:
         if (resume / "checkpoint.pkl").is_file() and not (resume / CHECKPOINT_FILE).is_file():
             raise ConfigError(resume, None, "holds a checkpoint.pkl of an older robot_twitch, which is never read "
@@ -365,8 +375,18 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
         if not (resume / CHECKPOINT_FILE).is_file():
             raise ConfigError(resume, None, f"not an incomplete run directory (no {CHECKPOINT_FILE}); "
                                             "finished runs cannot be resumed")
+        status = read_status(resume) or {}
+        if is_live(status):
+            raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}")
+        if status.get("status") == "diverged":
+            raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}; "
+                                            "resuming would diverge again (change the body or sim settings)")
+        check_writable_folder(resume, "run directory")
         config = load_config(resume / "config.yaml")
         run_dir = resume
+    else:
+        check_writable_folder(out)  # before the world is built
+        mark_dead_runs(out)
     runner = ExperimentRun(config)
     try:
         if resume is None:
@@ -375,12 +395,20 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
             runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
         else:
             runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
-        _write_status(run_dir, "running")
+        write_status(run_dir, "running")
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         for s in previous:
             signal.signal(s, runner.request_stop)
         try:
             _loop(runner, run_dir, progress_bar, on_batch)
+        except SimulationDiverged as exc:
+            write_status(run_dir, "diverged", time_s=round(exc.time_s, 6), quantity=exc.quantity)
+            raise
+        except (RunInterrupted, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            write_status(run_dir, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
@@ -398,11 +426,12 @@ def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: An
     cfg = runner.config
     start = time.perf_counter()
     wall_before = runner.progress.wall_s
+    next_beat = start + HEARTBEAT_S
     with tqdm(total=cfg.duration_s, initial=round(runner.sim.time_s, 2), unit="sim s", disable=not progress_bar,
               bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f} sim s [{elapsed}<{remaining}{postfix}]") as bar:
         while runner.progress.step < runner.total_steps:
             if runner._stop_requested:
-                _write_status(run_dir, "interrupted", resume_from_s=_checkpoint_time(run_dir))
+                write_status(run_dir, "interrupted", resume_from_s=_checkpoint_time(run_dir))
                 raise RunInterrupted(run_dir)
             before = runner.sim.time_s
             runner.advance()
@@ -415,6 +444,9 @@ def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: An
                 post.update({k.split(".")[-1]: f"{v:.2f}" for k, v in rows[-1].items()
                              if k in ("schema.cosine", "forward.r2")})
             bar.set_postfix(post, refresh=False)
+            if time.perf_counter() >= next_beat:
+                write_status(run_dir, "running")
+                next_beat = time.perf_counter() + HEARTBEAT_S
             if runner.checkpoint_due():
                 runner.progress.wall_s = wall_before + time.perf_counter() - start
                 runner.rebuild_world()
@@ -434,7 +466,7 @@ def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
 
     summary = write_outputs(runner, run_dir)
     (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)
-    _write_status(run_dir, "complete")
+    write_status(run_dir, "complete")
     return summary
 
 

@@ -76,6 +76,11 @@ def write_report(directory: Path) -> Path:
         if failed:
             items = "".join(f"<li>{html.escape(' '.join(r['overrides']))}: {html.escape(r['error'])}</li>" for r in failed)
             parts.append(f"<h2>Failed runs</h2><ul>{items}</ul>")
+    elif (directory / "status.json").is_file():
+        from robot_twitch.rundir import describe_status
+
+        raise ConfigError(directory, None, f"an unfinished run that {describe_status(directory)}; "
+                                           f"finish it with: robot-twitch run --resume {directory}")
     else:
         raise ConfigError(directory, None, "neither a finished run (summary.json) nor a sweep (sweep.json)")
     style = "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td{padding:2px 10px}</style>"

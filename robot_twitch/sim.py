@@ -124,6 +124,18 @@ class LimbState:
     blown_up: bool = False
     contacts: list[tuple[str, str, float]] = field(default_factory=list)
     skin_n: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) normal force per taxel
+    blown_up_reason: str = ""  # the first non-finite or runaway quantity when blown_up
+
+
+def blowup_reason(joint_names: tuple[str, ...] | list[str], torque_nm: np.ndarray, q_rad: np.ndarray,
+                  qd_rad_s: np.ndarray) -> str:
+    """Name the first quantity that went wrong, in causal order: torque, angle, speed."""
+    for label, values in (("joint_torque_nm", torque_nm), ("joint_pos_rad", q_rad), ("joint_vel_rad_s", qd_rad_s)):
+        bad = np.flatnonzero(~np.isfinite(np.asarray(values, dtype=float)))
+        if len(bad):
+            return f"{label}[{joint_names[bad[0]]}] = {values[bad[0]]}"
+    k = int(np.argmax(np.abs(qd_rad_s)))
+    return f"joint_vel_rad_s[{joint_names[k]}] = {qd_rad_s[k]:.3g} beyond {BLOWUP_JOINT_SPEED_RAD_S:g} rad/s"
 
 
 def connect_quietly() -> bullet_client.BulletClient:
@@ -285,7 +297,9 @@ class Simulation(ClosedOnExit):
         blown_up = not (math.isfinite(sum(q_list)) and math.isfinite(sum(qd_list))
                         and max(map(abs, qd_list)) < BLOWUP_JOINT_SPEED_RAD_S)
         q, qd = np.array(q_list), np.array(qd_list)
+        reason = ""
         if blown_up:
+            reason = blowup_reason(self.body.joint_names, torque, q, qd)
             q, qd = np.nan_to_num(q), np.zeros_like(qd)
         root = self._fixed_root if self._fixed_root is not None else homogeneous(*self._root_pose())[None]
         # The muscle state; (1, ...) batches of one limb. What the next step's drive() reads (activation,
@@ -298,7 +312,7 @@ class Simulation(ClosedOnExit):
         touch, contacts, skin = self._touch(q)
         return LimbState(self.time_s, q, qd, np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float),
                          lengths[0], velocity[0], arms[0], fiber_norm[0], vel_norm[0], force[0], torque,
-                         touch, points[0], blown_up, contacts, skin)
+                         touch, points[0], blown_up, contacts, skin, reason)
 
     def _touch(self, q: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str, float]], np.ndarray]:
         """Normal contact force per link (L,) and per taxel (T,), from the ground, objects and

@@ -21,6 +21,7 @@ import numpy as np
 
 from robot_twitch.config import load_config, parse_override
 from robot_twitch.errors import ConfigError
+from robot_twitch.rundir import check_writable_folder
 
 
 def parse_grid(grid: list[str]) -> dict[str, list[Any]]:
@@ -81,6 +82,7 @@ def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[s
             load_config(config, [*overrides, f"{key}={json.dumps(v)}"])
     if seeds < 1:
         raise ConfigError(None, "--seeds", f"{seeds!r} must be >= 1")
+    check_writable_folder(out)
     conditions = [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())] or [{}]
     sweep_dir = out / f"sweep-{base.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     sweep_dir.mkdir(parents=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -76,6 +77,8 @@ def convert(tp: Any, value: Any, path: Path | None, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(path, key, value, "a number")
+        if not math.isfinite(value):
+            raise _fail(path, key, value, "a finite number")
         return float(value)
     if tp is str:
         if not isinstance(value, str):

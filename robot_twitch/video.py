@@ -50,8 +50,8 @@ def parse_size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise ValueError(f"size {text!r} is invalid: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    if w < 16 or h < 16:
-        raise ValueError(f"size {text!r} is too small: expected at least 16x16")
+    if not (16 <= w <= 4096 and 16 <= h <= 4096):
+        raise ValueError(f"size {text!r} is out of range: expected 16x16 to 4096x4096")
     return w, h
 
 

@@ -8,6 +8,7 @@ onto gymnasium's API. The plant task gives zero reward.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,26 @@ from robot_twitch.envs.tasks import PlantTask, Task
 from robot_twitch.sensors import SensorConfig, SensorModel, sensor_groups
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimConfig, Simulation
+
+
+def refuse_non_numbers(action: Any, muscle_names: Sequence[str], what: str) -> None:
+    """ValueError naming the first entry of `action` that is None or not a real number.
+
+    numpy turns None into NaN when it converts to float, so without this check a None would be
+    reported as "NaN or inf". Called off the fast path (float arrays skip it).
+    """
+    try:
+        raw = np.asarray(action)
+    except ValueError:  # ragged nesting: reported by the caller's shape check
+        return
+    if raw.dtype.kind not in "OUSV":
+        return
+    for index, value in np.ndenumerate(raw):
+        if value is None or isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.number)):
+            where = muscle_names[index[-1]] if raw.ndim and index[-1] < len(muscle_names) else index
+            env = f"env {index[0]}, " if raw.ndim == 2 else ""
+            raise ValueError(f"{what} has {value!r} ({type(value).__name__}) at {env}muscle {where!r}; "
+                             "expected numbers in [0, 1]")
 
 
 class LimbEnv(gym.Env):
@@ -118,6 +139,8 @@ class LimbEnv(gym.Env):
     def validate_action(self, action: Any) -> np.ndarray:
         """Excitations as a new float64 (M,) array clipped to [0, 1]; ValueError for a wrong shape or NaN/inf."""
         n = self._n_muscles
+        if not isinstance(action, np.ndarray) or action.dtype.kind not in "fiub":
+            refuse_non_numbers(action, self.body.muscle_names, "action")
         try:
             u = np.asarray(action, dtype=np.float64)
         except (TypeError, ValueError):

@@ -24,6 +24,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from robot_twitch.body.spec import Body, load_body
+from robot_twitch.envs.limb import refuse_non_numbers
 from robot_twitch.sensors import SensorConfig, sensor_groups
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import SimConfig
@@ -156,6 +157,8 @@ class LimbVectorEnv(VectorEnv):
     def _validate(self, actions: Any) -> np.ndarray:
         """Excitations float64 (N, M) clipped to [0, 1]; ValueError for a wrong shape or NaN/inf."""
         n, m = self.num_envs, self.single_action_space.shape[0]
+        if not isinstance(actions, np.ndarray) or actions.dtype.kind not in "fiub":
+            refuse_non_numbers(actions, self.body.muscle_names, "actions")
         try:
             u = np.asarray(actions, dtype=np.float64)
         except (TypeError, ValueError):
