@@ -34,8 +34,8 @@ def refuse_non_numbers(action: Any, muscle_names: Sequence[str], what: str) -> N
         raw = np.asarray(action)
     except ValueError:  # ragged nesting: reported by the caller's shape check
         return
-    if raw.dtype.kind not in "OUSV":
-        return
+    if raw.dtype.kind not in "OUSV" or raw.ndim == 0:
+        return  # numbers, or one value: the caller's conversion and shape checks report it
     for index, value in np.ndenumerate(raw):
         if value is None or isinstance(value, (str, bytes)) or not isinstance(value, (int, float, np.number)):
             where = muscle_names[index[-1]] if raw.ndim and index[-1] < len(muscle_names) else index
