@@ -52,7 +52,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from robot_twitch.sweep import run_sweep
 
     result = run_sweep(args.config, grid=args.grid, seeds=args.seeds, overrides=args.set, out=Path(args.out),
-                       backend=args.backend, workers=args.workers, address=args.address)
+                       backend=args.backend, workers=args.workers, address=args.address, quiet=args.quiet)
     print(result)
     return EXIT_OK
 
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--backend", choices=("local", "ray"), default="local")
     sweep.add_argument("--workers", type=int, default=2)
     sweep.add_argument("--address", default=None, help="Ray cluster address (ray backend)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress line after each run")
     sweep.set_defaults(func=_cmd_sweep)
 
     report = sub.add_parser("report", help="regenerate plots and an HTML report for a run or sweep")

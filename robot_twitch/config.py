@@ -282,7 +282,10 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
     path = Path(path)
     if not path.is_file():
+        # A built-in name, or configs/NAME.yaml as the docs write it (outside a checkout too).
         named = builtin_configs().get(str(path).removesuffix(".yaml"))
+        if named is None and path.parent.name == "configs" and path.suffix == ".yaml":
+            named = builtin_configs().get(path.stem)
         if named is None:
             raise ConfigError(path, None, f"config file not found (built-in configs: {sorted(builtin_configs())})")
         path = named

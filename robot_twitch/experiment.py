@@ -347,13 +347,15 @@ def restore_sim_state(sim: Simulation, q: np.ndarray, qd: np.ndarray, activation
 
 
 # -- run directories ---------------------------------------------------------------------------
-def new_run_dir(config: ExperimentConfig, out: Path) -> Path:
+def new_run_dir(config: ExperimentConfig, out: Path, label: str = "") -> Path:
+    """A new, empty OUT/NAME[-LABEL]-seedS-STAMP.incomplete (LABEL: e.g. a sweep's condition)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = out / f"{config.name}-seed{config.seed}-{stamp}"
+    stem = f"{config.name}-{label}" if label else config.name
+    base = out / f"{stem}-seed{config.seed}-{stamp}"
     run_dir = base.with_name(base.name + INCOMPLETE_SUFFIX)
     k = 1
     while run_dir.exists() or base.exists():
-        base = out / f"{config.name}-seed{config.seed}-{stamp}-{k}"
+        base = out / f"{stem}-seed{config.seed}-{stamp}-{k}"
         run_dir = base.with_name(base.name + INCOMPLETE_SUFFIX)
         k += 1
     run_dir.mkdir(parents=True)
@@ -361,8 +363,10 @@ def new_run_dir(config: ExperimentConfig, out: Path) -> Path:
 
 
 def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: Path | None = None,
-                   progress_bar: bool = True, on_batch: Any = None) -> RunResult:
+                   progress_bar: bool = True, on_batch: Any = None, label: str = "") -> RunResult:
     """Run (or resume) an experiment; returns the finished run directory and summary.
+
+    `label` goes into the run directory's name (a sweep names its runs after their condition).
 
     Raises ConfigError (bad input, an output folder that cannot be written, a run that is live
     elsewhere), StateFileError (an unreadable checkpoint), SimulationDiverged (status.json then
@@ -390,7 +394,7 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
     runner = ExperimentRun(config)
     try:
         if resume is None:
-            run_dir = new_run_dir(config, out)
+            run_dir = new_run_dir(config, out, label)
             dump_config(config, run_dir / "config.yaml")
             runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
         else:

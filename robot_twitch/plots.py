@@ -44,17 +44,45 @@ def plot_maps(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray, path: P
     plt.close(fig)
 
 
+def mark_clipped(ax: Any, lo: float, hi: float) -> int:
+    """Draw each line's points outside [lo, hi] as triangles on the axis edge, with the value.
+
+    Returns the number of points marked. Call after the lines are drawn and the limits set.
+    """
+    marked = 0
+    for line in list(ax.get_lines()):
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        for side, mask, edge, marker in (("low", y < lo, lo, "v"), ("high", y > hi, hi, "^")):
+            if not mask.any():
+                continue
+            ax.plot(x[mask], np.full(mask.sum(), edge), linestyle="none", marker=marker, ms=7,
+                    color=line.get_color(), clip_on=False, zorder=5)
+            k = int(np.flatnonzero(mask)[0])
+            ax.annotate(f"{y[k]:.2g}", (x[k], edge), textcoords="offset points",
+                        xytext=(4, 6 if side == "low" else -10), fontsize=7, color=line.get_color())
+            marked += int(mask.sum())
+    return marked
+
+
 def plot_learning_curves(rows: list[dict[str, float]], path: Path) -> None:
-    fig, ax = _figure(figsize=(6.5, 4))
+    """Scores against simulated time; the legend sits beside the axes, never over the data.
+
+    Scores live in [0, 1]; one below or above (an R^2 of a poor forward model is negative) is
+    drawn as a triangle on the axis edge with its value. A single scoring point is a marker.
+    """
+    fig, ax = _figure(figsize=(8.2, 4))
     t = [r["time_s"] for r in rows]
     for key in CURVE_METRICS:
         if rows and key in rows[-1]:
-            ax.plot(t, [r.get(key, np.nan) for r in rows], marker="o", ms=3, label=key)
+            ax.plot(t, [r.get(key, np.nan) for r in rows], marker="o", ms=3 if len(rows) > 1 else 6, label=key)
     ax.set_xlabel("simulated time (s)")
     ax.set_ylabel("score")
     ax.set_ylim(-0.05, 1.05)
+    if len(rows) == 1:
+        ax.set_xlim(0, 2 * t[0] if t[0] > 0 else 1)
+    mark_clipped(ax, -0.05, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     import matplotlib.pyplot as plt

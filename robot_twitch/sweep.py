@@ -11,8 +11,11 @@ import csv
 import itertools
 import json
 import multiprocessing
+import re
+import sys
+import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,13 +40,20 @@ def parse_grid(grid: list[str]) -> dict[str, list[Any]]:
     return out
 
 
-def _one_run(config_path: str, overrides: list[str], out: str) -> dict[str, Any]:
+def condition_slug(condition: dict[str, Any]) -> str:
+    """A file-name-safe label of a condition: {'drive.kind': 'ou'} -> 'kind-ou'."""
+    parts = [f"{key.split('.')[-1]}-{json.dumps(v) if not isinstance(v, str) else v}" for key, v in condition.items()]
+    slug = re.sub(r"[^A-Za-z0-9.+-]+", "_", "_".join(parts)).strip("_")
+    return slug[:80]
+
+
+def _one_run(config_path: str, overrides: list[str], out: str, label: str = "") -> dict[str, Any]:
     """Worker: run one condition x seed; never raises (failures are reported)."""
     from robot_twitch.experiment import run_experiment
 
     try:
         config = load_config(config_path, overrides)
-        result = run_experiment(config, out=Path(out), progress_bar=False)
+        result = run_experiment(config, out=Path(out), progress_bar=False, label=label)
         return {"overrides": overrides, "run_dir": str(result.run_dir), "summary": result.summary, "error": None}
     except Exception as exc:  # a failed run is reported, the others kept
         return {"overrides": overrides, "run_dir": None, "summary": None,
@@ -69,10 +79,43 @@ def mean_ci95(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(half)
 
 
+class SweepProgress:
+    """One stderr line per finished run: runs done of all, failures, elapsed and estimated time left."""
+
+    def __init__(self, total: int, quiet: bool = False) -> None:
+        self.total, self.quiet = total, quiet
+        self.finished = self.failed = 0
+        self.start = time.perf_counter()
+
+    def done(self, record: dict[str, Any]) -> None:
+        self.finished += 1
+        self.failed += record.get("error") is not None
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.finished * (self.total - self.finished)
+        failed = f", {self.failed} failed" if self.failed else ""
+        print(f"sweep: {self.finished}/{self.total} runs done{failed}, {_duration(elapsed)} elapsed, "
+              f"about {_duration(left)} left", file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[str] | None = None,
               out: Path = Path("runs"), backend: str = "local", workers: int = 2,
-              address: str | None = None) -> Path:
-    """Run the grid x seeds; write sweep.json, aggregate.csv/.md and plots; return the sweep dir."""
+              address: str | None = None, quiet: bool = False) -> Path:
+    """Run the grid x seeds; write sweep.json, aggregate.csv/.md and plots; return the sweep dir.
+
+    Run directories are named after their condition and seed (NAME-KEY-VALUE-seedS-STAMP); a
+    line on stderr after each run gives the runs done and the time left (unless `quiet`).
+    """
     overrides = list(overrides or [])
     base = load_config(config, overrides)  # validate before anything runs or is written
     axes = parse_grid(grid) if grid else {k: list(v) for k, v in base.sweep.grid.items()}
@@ -93,14 +136,19 @@ def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[s
                     f"seed={base.seed + k}"]
             jobs.append((condition, sets))
     runs_dir = str(sweep_dir / "runs")
+    progress = SweepProgress(len(jobs), quiet=quiet)
     if backend == "ray":
-        results = _run_ray(config, jobs, runs_dir, address)
+        results = _run_ray(config, jobs, runs_dir, address, progress)
     else:
         # spawn, not fork: torch and Bullet threads in the parent must not be copied mid-lock.
         context = multiprocessing.get_context("spawn")
+        results: list[dict[str, Any]] = [{}] * len(jobs)
         with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-            futures = [pool.submit(_one_run, config, sets, runs_dir) for _, sets in jobs]
-            results = [f.result() for f in futures]
+            futures = {pool.submit(_one_run, config, sets, runs_dir, condition_slug(cond)): k
+                       for k, (cond, sets) in enumerate(jobs)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                progress.done(results[futures[future]])
     records = [{"condition": cond, **res} for (cond, _), res in zip(jobs, results, strict=True)]
     (sweep_dir / "sweep.json").write_text(json.dumps(records, indent=2, default=float))
     write_aggregate(sweep_dir, records)
@@ -110,7 +158,8 @@ def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[s
     return sweep_dir
 
 
-def _run_ray(config: str, jobs: list[tuple[dict, list[str]]], runs_dir: str, address: str | None) -> list[dict]:
+def _run_ray(config: str, jobs: list[tuple[dict, list[str]]], runs_dir: str, address: str | None,
+             progress: SweepProgress) -> list[dict]:
     try:
         import ray
     except ImportError:
@@ -121,7 +170,16 @@ def _run_ray(config: str, jobs: list[tuple[dict, list[str]]], runs_dir: str, add
                  **({} if address else {"num_cpus": 2}))
     try:
         remote = ray.remote(_one_run)
-        return ray.get([remote.remote(config, sets, runs_dir) for _, sets in jobs])
+        refs = [remote.remote(config, sets, runs_dir, condition_slug(cond)) for cond, sets in jobs]
+        index = {ref: k for k, ref in enumerate(refs)}
+        results: list[dict[str, Any]] = [{}] * len(refs)
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                results[index[ref]] = ray.get(ref)
+                progress.done(results[index[ref]])
+        return results
     finally:
         if started:
             ray.shutdown()
@@ -131,45 +189,62 @@ def condition_label(condition: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in condition.items()) or "base"
 
 
-def write_aggregate(sweep_dir: Path, records: list[dict[str, Any]]) -> None:
-    """aggregate.csv / aggregate.md (mean and 95% CI per condition) and plots/curves.png."""
+BUDGET_NAMES = ("twitches", "energy", "simulated_s")
+
+
+def aggregate_rows(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per condition: {"condition", "n", name: (mean, ci95 half-width)}; and the names, budget first."""
     groups: dict[str, list[dict]] = {}
     for r in records:
         if r["summary"] is not None:
             groups.setdefault(condition_label(r["condition"]), []).append(r)
     metric_names = sorted({k for rs in groups.values() for r in rs for k in r["summary"]["metrics"]})
-    budget_names = ["twitches", "energy", "simulated_s"]
     rows = []
     for label, rs in groups.items():
         row: dict[str, Any] = {"condition": label, "n": len(rs)}
-        for name in budget_names:
+        for name in BUDGET_NAMES:
             row[name] = mean_ci95(np.array([r["summary"]["budget"][name] for r in rs]))
         for name in metric_names:
             row[name] = mean_ci95(np.array([r["summary"]["metrics"].get(name, np.nan) for r in rs]))
         rows.append(row)
+    return rows, [*BUDGET_NAMES, *metric_names]
+
+
+def write_aggregate(sweep_dir: Path, records: list[dict[str, Any]]) -> None:
+    """aggregate.csv / aggregate.md (mean and 95% CI per condition) and plots/curves.png."""
+    rows, names = aggregate_rows(records)
     with open(sweep_dir / "aggregate.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        cols = [*budget_names, *metric_names]
-        writer.writerow(["condition", "n", *(c for name in cols for c in (f"{name}_mean", f"{name}_ci95"))])
+        writer.writerow(["condition", "n", *(c for name in names for c in (f"{name}_mean", f"{name}_ci95"))])
         for row in rows:
-            writer.writerow([row["condition"], row["n"], *(v for name in cols for v in row[name])])
-    lines = ["| condition | n | " + " | ".join([*budget_names, *metric_names]) + " |",
-             "|---" * (2 + len(budget_names) + len(metric_names)) + "|"]
+            writer.writerow([row["condition"], row["n"], *(v for name in names for v in row[name])])
+    lines = ["| condition | n | " + " | ".join(names) + " |", "|---" * (2 + len(names)) + "|"]
     for row in rows:
-        cells = [f"{row[n][0]:.3g} ± {row[n][1]:.2g}" for n in [*budget_names, *metric_names]]
+        cells = [f"{row[n][0]:.3g} ± {row[n][1]:.2g}" for n in names]
         lines.append(f"| {row['condition']} | {row['n']} | " + " | ".join(cells) + " |")
+    if any(row["n"] < 3 for row in rows):
+        lines.append("")
+        lines.append("Conditions with n < 3 seeds: the 95% interval is unreliable (n = 1: none, shown as nan).")
     (sweep_dir / "aggregate.md").write_text("\n".join(lines) + "\n")
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        if r["summary"] is not None:
+            groups.setdefault(condition_label(r["condition"]), []).append(r)
     plot_sweep_curves(sweep_dir, groups)
 
 
 def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
-    """Learning curves (mean and 95% CI band over seeds) per condition, one panel per metric."""
+    """Learning curves (mean and 95% CI band over seeds) per condition, one panel per metric.
+
+    A condition scored once is drawn as points; bands from fewer than 3 seeds are hatched and
+    say so in the legend (one seed: no band); values outside the axis are marked on its edge.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from robot_twitch.plots import CURVE_METRICS
+    from robot_twitch.plots import CURVE_METRICS, mark_clipped
 
     curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for label, rs in groups.items():
@@ -179,6 +254,7 @@ def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
             if path.is_file():
                 with open(path) as f:
                     tables.append(list(csv.DictReader(f)))
+        tables = [t for t in tables if t]
         if not tables:
             continue
         n = min(len(t) for t in tables)
@@ -189,21 +265,39 @@ def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
     if not metrics:
         return
     (sweep_dir / "plots").mkdir(exist_ok=True)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4), squeeze=False)
-    for ax, metric in zip(axes[0], metrics, strict=True):
-        for label, c in curves.items():
+    n_cols = min(3, len(metrics))
+    n_rows = -(-len(metrics) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.2 * n_rows + 0.9), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    handles: dict[str, Any] = {}
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        for k, (label, c) in enumerate(curves.items()):
             if metric not in c:
                 continue
             t, values = c[metric]
-            stats = [mean_ci95(values[:, k]) for k in range(values.shape[1])]
+            n_seeds = values.shape[0]
+            stats = [mean_ci95(values[:, j]) for j in range(values.shape[1])]
             mean = np.array([s[0] for s in stats])
-            half = np.nan_to_num(np.array([s[1] for s in stats]))
-            ax.plot(t, mean, label=label)
-            ax.fill_between(t, mean - half, mean + half, alpha=0.25)
+            half = np.array([s[1] for s in stats])
+            colour = colours[k % len(colours)]
+            flag = "" if n_seeds >= 3 else (" (1 seed: no CI)" if n_seeds == 1 else f" ({n_seeds} seeds: CI unreliable)")
+            (line,) = ax.plot(t, mean, color=colour, marker="o" if len(t) < 8 else None, ms=4,
+                              label=f"{label}{flag}")
+            if n_seeds > 1 and np.isfinite(half).any():
+                ax.fill_between(t, mean - half, mean + half, color=colour, alpha=0.2,
+                                hatch="//" if n_seeds < 3 else None, linewidth=0)
+            handles.setdefault(line.get_label(), line)
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel("simulated time (s)")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+        if metric != "forward.nrmse":
+            ax.set_ylim(-0.05, 1.05)
+            mark_clipped(ax, -0.05, 1.05)
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    # One legend below the panels, never over the data.
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(3, len(handles)), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * ((len(handles) - 1) // 3), 1, 1))
     fig.savefig(sweep_dir / "plots" / "curves.png", dpi=110)
     plt.close(fig)

@@ -57,6 +57,8 @@ class LimbEnv(gym.Env):
     episode with ``info["blown_up"] = True``.
     """
 
+    # render_fps is the control rate (one frame per step, real time); to film at a video frame
+    # rate use robot_twitch.envs.wrappers.RecordVideo, which keeps one frame per 1/fps s.
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
 
     def __init__(
@@ -157,6 +159,11 @@ class LimbEnv(gym.Env):
                 raise ValueError(f"action contains NaN or inf for muscles {names}; expected values in [0, 1]")
         out = np.maximum(u, 0.0)
         return np.minimum(out, 1.0, out=out)
+
+    @property
+    def dt(self) -> float:
+        """Simulated time per env step [s]: the control step (as gymnasium's MuJoCo envs' ``dt``)."""
+        return self.sim_config.control_dt_s
 
     @property
     def limb_state(self) -> LimbState:

@@ -59,6 +59,7 @@ class LimbVectorEnv(VectorEnv):
         self.num_envs = int(num_envs)
         self.sim = VectorSimulation(self.body, self.num_envs, sim_config, limbs_per_world=limbs_per_world)
         self.sim_config = self.sim.config
+        self.dt = self.sim_config.control_dt_s  # simulated time per step [s]
         self.layout = SensorLayout.for_body(self.body)
         self.sensor_config = sensor_config or SensorConfig()
         self.flatten_observation = flatten_observation

@@ -1,4 +1,5 @@
-"""Wrappers: drive a Limb-v0 with a motor drive, so that stepping the env runs autonomous sleep."""
+"""Wrappers: drive a Limb-v0 with a motor drive, so that stepping the env runs autonomous sleep;
+record videos at a video frame rate."""
 
 from __future__ import annotations
 
@@ -49,3 +50,41 @@ class MotorDriveWrapper(gym.Wrapper):
         """A closed-loop drive (DEP) reads the muscle lengths after every step."""
         if getattr(self.drive, "closed_loop", False):
             self.drive.observe(self.env.unwrapped.sim.state.fiber_length_norm)
+
+
+class RecordVideo(gym.wrappers.RecordVideo):
+    """gymnasium's RecordVideo, filming at ``fps`` frames per simulated second (default 30).
+
+    The env steps at the control rate (100 Hz by default), and gymnasium's wrapper keeps one
+    frame per step, so its videos have 100 frames per second. This one keeps a frame whenever the
+    simulated time reaches the next multiple of 1/fps, so the video plays in real time at a
+    rate that players and browsers show smoothly. Other arguments as gymnasium's RecordVideo
+    (video_folder, episode_trigger, step_trigger, video_length in frames, name_prefix, ...).
+    """
+
+    def __init__(self, env: gym.Env, video_folder: str, fps: int = 30, **kwargs: Any) -> None:
+        dt = float(env.unwrapped.dt)  # type: ignore[attr-defined]
+        if not 0 < fps <= 1.0 / dt + 1e-9:
+            raise ValueError(f"fps = {fps!r} is invalid: expected a rate in (0, {1.0 / dt:g}] (one frame per step at most)")
+        super().__init__(env, video_folder, fps=int(fps), **kwargs)
+        self._dt_s = dt
+        self._frame_period_s = 1.0 / fps
+        self._next_frame_s = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        self._next_frame_s = 0.0
+        self._env_time_s = 0.0
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action: Any):
+        self._env_time_s = getattr(self, "_env_time_s", 0.0) + self._dt_s
+        return super().step(action)
+
+    def _capture_frame(self) -> None:
+        # Called after reset (t = 0) and after every step; keep the frames due at k / fps.
+        now = getattr(self, "_env_time_s", 0.0)
+        if now + 0.5 * self._dt_s < self._next_frame_s:
+            return
+        self._next_frame_s += self._frame_period_s * max(1, int((now + 0.5 * self._dt_s - self._next_frame_s)
+                                                                 // self._frame_period_s) + 1)
+        super()._capture_frame()
