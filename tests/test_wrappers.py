@@ -32,14 +32,14 @@ def test_zero_actions_twitch_the_limb_deterministically():
     assert twitches2 == twitches and np.array_equal(q, q2)
 
 
-<<<<<<< HEAD
 def test_a_closed_loop_drive_reads_the_limb_through_the_wrapper():
     env = MotorDriveWrapper(gym.make("RobotTwitch/Limb-v0"), "dep")
     env.reset(seed=0)
     q = np.array([env.step(np.zeros(6))[0]["joint_pos"].copy() for _ in range(800)])
     env.close()
     assert np.all(q.std(axis=0) > 0.02)  # DEP swings both joints once it sees the muscle lengths
-=======
+
+
 def test_env_dt_is_the_control_step():
     env = gym.make("RobotTwitch/Limb-v0")
     assert env.unwrapped.dt == pytest.approx(0.01)
@@ -72,4 +72,3 @@ def _has_pyav() -> bool:
     except ImportError:
         return False
     return True
->>>>>>> 536910f (Gymnasium, sweeps, plots and the report)
