@@ -67,7 +67,7 @@ def main() -> None:
             for panel in (False, True):
                 out = Path(tmp) / f"demo_{size[0]}_{panel}.mp4"
                 res = record_demo("planar_arm", "twitch", args.seconds, out, size, args.fps,
-                                  learner="action_map" if panel else None, seed=3)
+                                  learner="motor_map" if panel else None, seed=3)
                 parts = breakdown(size, panel)
                 print(f"{size[0]:>4}x{size[1]:<4} {str(panel):>5} {res.n_frames:>6} {res.wall_s:>7.2f} "
                       f"{res.n_frames / res.wall_s:>6.1f} {parts['bullet_ms']:>9.2f} {parts['overlay_ms']:>10.2f} "

@@ -14,7 +14,15 @@ from typing import Any, Literal
 import yaml
 
 from robot_twitch.errors import ConfigError
-from robot_twitch.motor import AwakeConfig, DEPConfig, OUConfig, SineConfig, TwitchConfig, WhiteNoiseConfig
+from robot_twitch.motor import (
+    AwakeConfig,
+    DEPConfig,
+    OUConfig,
+    PassiveConfig,
+    SineConfig,
+    TwitchConfig,
+    WhiteNoiseConfig,
+)
 from robot_twitch.sensors import SensorConfig
 from robot_twitch.sim import SimConfig
 from robot_twitch.typed import build, to_plain
@@ -23,8 +31,8 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 #: Longest run accepted [simulated s]: 10 days, far beyond any experiment here (hours), but
 #: catching typos such as 1e12 that would otherwise start a run that never ends.
 MAX_DURATION_S = 864_000.0
-LEARNER_NAMES = ("hebbian", "action_map", "forward", "forward_linear", "topology")
-DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake", "dep"]
+LEARNER_NAMES = ("hebbian", "motor_map", "proprio", "forward", "forward_linear", "topology")
+DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake", "dep", "passive"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,8 @@ class DriveSection:
     """The motor drive: the twitch generator or a babbling baseline."""
 
     kind: DriveKind = "twitch"
-    """Which drive runs: twitch, white_noise, ou, sine, awake or dep (closed-loop DEP babbling)."""
+    """Which drive runs: twitch, white_noise, ou, sine, awake, dep (closed-loop DEP babbling) or
+    passive (the limb moved from outside, no muscle commanded)."""
     match_energy: bool = False
     """Scale a baseline so its actuation energy equals the twitch condition's (same seed, duration)."""
     stop_at_s: float | None = None
@@ -50,12 +59,16 @@ class DriveSection:
     """Awake-style continuous co-activated movement."""
     dep: DEPConfig = field(default_factory=DEPConfig)
     """Differential extrinsic plasticity on the muscle lengths (Der & Martius 2015; docs/motor.md)."""
+    passive: PassiveConfig = field(default_factory=PassiveConfig)
+    """Passive movement: external pushes, by default on the twitch section's schedule."""
 
     def __post_init__(self) -> None:
         if self.stop_at_s is not None and not self.stop_at_s >= 0:
             raise ConfigError(None, "drive.stop_at_s", f"{self.stop_at_s!r} must be >= 0 or null")
 
     def selected(self) -> Any:
+        if self.kind == "passive" and self.passive.pattern is None:
+            return replace(self.passive, pattern=self.twitch)  # yoked to the twitch settings
         return getattr(self, self.kind)
 
 
@@ -63,8 +76,9 @@ class DriveSection:
 class LearnerSection:
     """Which learners watch the run, with their constructor parameters."""
 
-    names: tuple[str, ...] = ("hebbian", "action_map", "forward", "topology")
-    """Learners to run: hebbian, action_map, forward, forward_linear, topology."""
+    names: tuple[str, ...] = ("hebbian", "motor_map", "proprio", "forward", "topology")
+    """Learners to run: hebbian, motor_map (the body schema, from commands), proprio (spindle length
+    vs joint angle), forward, forward_linear, topology."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-learner keyword arguments, e.g. {forward: {hidden: [32, 32]}}."""
     batch_steps: int = 100

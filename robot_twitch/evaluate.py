@@ -1,10 +1,13 @@
 """Score learned body maps against the simulator's ground truth, as named float metrics.
 
 Metric names (see docs/learners.md for definitions):
-    schema.sign_accuracy, schema.cosine, schema.rank_corr          (action map vs R)
-    schema.lost_residual                 (learned row of a lost muscle / typical intact row)
-    reflex.pattern_accuracy, reflex.stretch, reflex.reciprocal_inhibition,
-    reflex.reverse_myotatic                                          (reflex matrices)
+    schema.sign_accuracy, schema.cosine, schema.rank_corr, schema.coverage
+                                        (motor map, learned from commands, vs R)
+    proprio.sign_accuracy, proprio.cosine, proprio.rank_corr, proprio.coverage
+                                        (proprioceptive map, spindle length vs joint angle, vs R)
+    schema.lost_residual, proprio.lost_residual   (learned row of a lost muscle / typical intact row)
+    reflex.pattern_accuracy, reflex.stretch, reflex.reciprocal_inhibition, reflex.synergist,
+    reflex.reverse_myotatic, reflex.specificity, reflex.velocity_*   (reflex matrices)
     forward.r2, forward.nrmse                                        (held-out forward model)
     topology.f1, topology.link_f1, topology.somatotopy_rho          (topology and somatotopy)
 """
@@ -106,18 +109,74 @@ def _check_shape(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> np.ndarr
     return a
 
 
-def score_action_map(action_map: np.ndarray, truth: BodyTruth) -> dict[str, float]:
-    """schema.sign_accuracy, schema.cosine, schema.rank_corr of a learned (M, J) action map.
+def defined_rows(action_map: np.ndarray) -> np.ndarray:
+    """(M,) bool: rows of a learned map that are defined (all entries finite)."""
+    return np.all(np.isfinite(np.asarray(action_map, dtype=np.float64)), axis=1)
 
-    sign_accuracy: fraction of significant truth entries (|R_ij| > 5% of the row max) whose
-    sign the learned map matches. cosine: mean over muscles of the cosine between learned and
-    true rows. rank_corr: Spearman correlation of all entries after scaling each row to unit
-    max-abs (the map is defined up to a positive scale per muscle).
+
+def balance(x: np.ndarray, iters: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scale rows and columns of x (n, J) alternately to unit RMS (Sinkhorn & Knopp 1967, on x^2).
+
+    Returns (balanced, row_scale (n,), col_scale (J,)) with balanced = diag(row) x diag(col). Two
+    maps that differ only by positive row and column scales balance to the same matrix (up to
+    one scalar) when muscles sharing joints connect all joints; all-zero rows/columns stay zero.
+    """
+    y = np.array(x, dtype=np.float64)
+    row, col = np.ones(y.shape[0]), np.ones(y.shape[1])
+    for _ in range(iters):
+        r = np.sqrt(np.mean(y**2, axis=1))
+        r = np.where(r > 0, 1.0 / np.where(r > 0, r, 1.0), 1.0)
+        y *= r[:, None]
+        row *= r
+        c = np.sqrt(np.mean(y**2, axis=0))
+        c = np.where(c > 0, 1.0 / np.where(c > 0, c, 1.0), 1.0)
+        y *= c[None, :]
+        col *= c
+    return y, row, col
+
+
+def per_joint_scaled(learned: np.ndarray, truth: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The learned map with each column rescaled to the truth's per-joint scale (NaN rows kept).
+
+    A map learned from movement knows each joint only in that joint's own units (the motor map
+    is R scaled by 1 / joint viscosity, docs/learners.md), so maps are compared up to a positive
+    scale per joint as well as per muscle: both maps are balanced over the defined ``rows``
+    (``balance``) and the learned one is given the truth's column scales. If learned = D_m R D_j
+    for positive diagonal D_m, D_j, the result is R up to a positive scale per row.
+    """
+    out = np.array(learned, dtype=np.float64)
+    if not rows.any():
+        return out
+    _, _, col_learned = balance(out[rows])
+    _, _, col_truth = balance(np.asarray(truth, dtype=np.float64)[rows])
+    return out * (col_learned / col_truth)[None, :]
+
+
+def score_action_map(action_map: np.ndarray, truth: BodyTruth, prefix: str = "schema") -> dict[str, float]:
+    """<prefix>.sign_accuracy, .cosine, .rank_corr, .coverage of a learned (M, J) action map.
+
+    Rows that are not finite (NaN: a muscle the learner knows nothing about) score as wrong: their
+    significant entries count against sign_accuracy, their cosine is 0 and they enter rank_corr as
+    zeros. coverage is the fraction of muscles with a defined row; when no row is defined every
+    metric is NaN (``undefined_reason`` says why).
+
+    sign_accuracy: fraction of significant truth entries (|R_ij| > 5% of the row max) whose sign
+    the learned map matches. cosine: mean over muscles of the cosine between learned and true
+    rows, after each learned column is scaled to the truth's RMS over the defined rows
+    (``per_joint_scaled``: maps are compared up to a positive scale per muscle and per joint).
+    rank_corr: Spearman correlation of all entries of the same per-joint-scaled map after each
+    row is scaled to unit max-abs.
     """
     r = truth.moment_arms
     a = _check_shape("action_map", action_map, r.shape)
+    rows = defined_rows(a)
+    keys = ("sign_accuracy", "cosine", "rank_corr", "coverage")
+    if not rows.any():
+        return {f"{prefix}.{k}": (0.0 if k == "coverage" else float("nan")) for k in keys}
     sig = truth.significant()
-    sign_acc = float(np.mean(np.sign(a[sig]) == np.sign(r[sig]))) if sig.any() else float("nan")
+    with np.errstate(invalid="ignore"):
+        sign_acc = float(np.mean(np.sign(a[sig]) == np.sign(r[sig]))) if sig.any() else float("nan")
+    a = np.where(rows[:, None], per_joint_scaled(a, r, rows), 0.0)
     na, nr = np.linalg.norm(a, axis=1), np.linalg.norm(r, axis=1)
     ok = nr > 0
     cos = np.where(na[ok] > 0, (a[ok] * r[ok]).sum(1) / np.maximum(na[ok] * nr[ok], 1e-300), 0.0)
@@ -129,46 +188,111 @@ def score_action_map(action_map: np.ndarray, truth: BodyTruth) -> dict[str, floa
     ua, ur = unit_rows(a).ravel(), unit_rows(r).ravel()
     rank = float(spearmanr(ua, ur).statistic) if np.ptp(ua) > 0 and np.ptp(ur) > 0 else 0.0
     out = {
-        "schema.sign_accuracy": sign_acc,
-        "schema.cosine": float(cos.mean()) if ok.any() else float("nan"),
-        "schema.rank_corr": rank,
+        f"{prefix}.sign_accuracy": sign_acc,
+        f"{prefix}.cosine": float(cos.mean()) if ok.any() else float("nan"),
+        f"{prefix}.rank_corr": rank,
+        f"{prefix}.coverage": float(rows.mean()),
     }
     if (~ok).any() and ok.any():
         # A lost muscle's truth row is zero: what is left of its learned row, relative to the
         # typical intact row, measures forgetting (0 = forgotten).
         typical = float(np.median(na[ok]))
-        out["schema.lost_residual"] = float(na[~ok].mean() / typical) if typical > 0 else float("nan")
+        out[f"{prefix}.lost_residual"] = float(na[~ok].mean() / typical) if typical > 0 else float("nan")
     return out
 
 
+def undefined_reason(action_map: np.ndarray, prefix: str = "schema") -> str | None:
+    """Why a learned map's scores are NaN (no row defined), or None when they are not."""
+    if defined_rows(action_map).any():
+        return None
+    return (f"{prefix}.*: no muscle was ever commanded, so the motor map has no defined row "
+            "(a motor map is learned from a muscle's own command and what follows it)")
+
+
+def _pairs(rel: np.ndarray, kind: int) -> np.ndarray:
+    """(M, M) bool: ordered pairs (i, k), i != k, with relation ``kind`` (+1 syn, -1 ant, 0 none)."""
+    mask = rel == kind
+    np.fill_diagonal(mask, False)
+    return mask
+
+
+def reflex_relations(truth: BodyTruth) -> dict[str, np.ndarray]:
+    """(M, M) bool masks of the textbook reflex classes (Marques et al. 2013, 2014), rows motor i,
+    columns sensor k: ``homonymous`` (i == k), ``antagonist``, ``synergist``, ``unrelated``
+    (the two muscles share no joint; pairs with mixed action on shared joints are in no class)."""
+    rel = truth.muscle_relations()
+    n_m = rel.shape[0]
+    sig = truth.significant().astype(int)
+    unrelated = (sig @ sig.T) == 0
+    np.fill_diagonal(unrelated, False)
+    return {"homonymous": np.eye(n_m, dtype=bool), "antagonist": _pairs(rel, -1),
+            "synergist": _pairs(rel, 1), "unrelated": unrelated}
+
+
+def specificity(weights: np.ndarray, related: np.ndarray, unrelated: np.ndarray) -> float:
+    """P(|W| of a related pair > |W| of an unrelated pair) over all such couples (ties 1/2):
+    0.5 when unrelated weights are as strong as related ones, 1 when all are weaker (the
+    area under the ROC curve of |W| separating related from unrelated pairs). NaN without
+    unrelated pairs."""
+    rel_w, un_w = np.abs(weights[related]), np.abs(weights[unrelated])
+    if rel_w.size == 0 or un_w.size == 0:
+        return float("nan")
+    diff = rel_w[:, None] - un_w[None, :]
+    return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
+
+
+def _frac(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
 def score_reflex(
-    spindle_reflex: np.ndarray, tendon_reflex: np.ndarray | None, truth: BodyTruth
+    spindle_reflex: np.ndarray,
+    tendon_reflex: np.ndarray | None,
+    truth: BodyTruth,
+    velocity_reflex: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Fraction of textbook reflex relations a learned sensor-to-motor map reproduces.
 
     Args:
-        spindle_reflex: (M motor, M sensor) W from spindle of muscle k to motor of muscle i.
+        spindle_reflex: (M motor, M sensor) W from spindle (length) of muscle k to motor of muscle i.
         tendon_reflex: (M, M) W from tendon organ k to motor i, or None.
-        truth: antagonist pairs are derived from R (``BodyTruth.muscle_relations``).
+        truth: synergist and antagonist pairs are derived from R (``BodyTruth.muscle_relations``).
+        velocity_reflex: (M, M) W from the spindle's velocity (Ia dynamic) signal, or None.
 
-    Relations: stretch W_ii > 0; reciprocal inhibition W_ik < 0 for every ordered antagonist
-    pair (i, k); reverse myotatic T_ii < 0.
+    Relations (Marques et al. 2013, 2014): stretch W_ii > 0; reciprocal inhibition W_ik < 0 for
+    every ordered antagonist pair (i, k); synergist W_ik > 0 for every ordered synergist pair (a
+    stretched spindle excites the muscles whose contraction would shorten it); reverse myotatic
+    T_ii < 0. pattern_accuracy pools all of them. specificity: how well |W| separates related
+    pairs (homonymous, synergist, antagonist) from unrelated ones (see ``specificity``). The
+    velocity signal is scored with the same classes under ``reflex.velocity_*``.
     """
     n_m = len(truth.muscle_names)
+    classes = reflex_relations(truth)
+    related = classes["homonymous"] | classes["synergist"] | classes["antagonist"]
+
+    def spindle_scores(w: np.ndarray, tag: str) -> tuple[dict[str, float], list[np.ndarray]]:
+        stretch = np.diag(w) > 0
+        recip = w[classes["antagonist"]] < 0
+        syn = w[classes["synergist"]] > 0
+        return ({f"reflex.{tag}stretch": _frac(stretch),
+                 f"reflex.{tag}reciprocal_inhibition": _frac(recip),
+                 f"reflex.{tag}synergist": _frac(syn),
+                 f"reflex.{tag}specificity": specificity(w, related, classes["unrelated"])},
+                [stretch, recip, syn])
+
     w = _check_shape("spindle_reflex", spindle_reflex, (n_m, n_m))
-    stretch = np.diag(w) > 0
-    anta = truth.muscle_relations() == -1
-    recip = w[anta] < 0
-    checks = [stretch, recip]
-    out = {"reflex.stretch": float(stretch.mean())}
-    out["reflex.reciprocal_inhibition"] = float(recip.mean()) if recip.size else float("nan")
+    out, checks = spindle_scores(w, "")
     if tendon_reflex is not None:
         t = _check_shape("tendon_reflex", tendon_reflex, (n_m, n_m))
         rev = np.diag(t) < 0
         checks.append(rev)
-        out["reflex.reverse_myotatic"] = float(rev.mean())
-    allc = np.concatenate(checks)
-    out["reflex.pattern_accuracy"] = float(allc.mean())
+        out["reflex.reverse_myotatic"] = _frac(rev)
+    out["reflex.pattern_accuracy"] = _frac(np.concatenate(checks))
+    if velocity_reflex is not None:
+        v = _check_shape("velocity_reflex", velocity_reflex, (n_m, n_m))
+        vel, vchecks = spindle_scores(v, "velocity_")
+        out.update(vel)
+        out["reflex.velocity_pattern_accuracy"] = _frac(np.concatenate(vchecks))
     return out
 
 
@@ -229,11 +353,13 @@ def score_map(maps: Mapping[str, np.ndarray], truth: BodyTruth) -> dict[str, flo
             raise ValueError(f"score_map: key {short!r} appears twice; score learners separately")
         plain[short] = np.asarray(val)
     out: dict[str, float] = {}
-    if "action_map" in plain:
-        out.update(score_action_map(plain["action_map"], truth))
+    if "motor_map" in plain:
+        out.update(score_action_map(plain["motor_map"], truth, "schema"))
+    if "proprio_map" in plain:
+        out.update(score_action_map(plain["proprio_map"], truth, "proprio"))
     if "reflex_spindle_length" in plain:
-        out.update(score_reflex(plain["reflex_spindle_length"],
-                                plain.get("reflex_tendon_force"), truth))
+        out.update(score_reflex(plain["reflex_spindle_length"], plain.get("reflex_tendon_force"), truth,
+                                plain.get("reflex_spindle_velocity")))
     out.update(score_topology(plain, truth))
     return out
 

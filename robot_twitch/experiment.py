@@ -69,7 +69,7 @@ class RunResult:
 
 def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
     """The learners named in the config, with their parameters."""
-    from robot_twitch.learn import ActionMapLearner, HebbianReflexLearner, TopologyLearner
+    from robot_twitch.learn import HebbianReflexLearner, MotorMapLearner, ProprioMapLearner, TopologyLearner
     from robot_twitch.learn.forward import ForwardModel, LinearForwardModel
 
     learners = []
@@ -81,7 +81,8 @@ def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
             params["som_grid"] = tuple(params["som_grid"])
         factories = {
             "hebbian": lambda p: HebbianReflexLearner(dt_s=dt_s, **p),
-            "action_map": lambda p: ActionMapLearner(dt_s=dt_s, **p),
+            "motor_map": lambda p: MotorMapLearner(**{**motor_map_defaults(config), **p}),
+            "proprio": lambda p: ProprioMapLearner(**p),
             "forward": lambda p: ForwardModel(**{"seed": config.seed, **p}),
             "forward_linear": lambda p: LinearForwardModel(**p),
             "topology": lambda p: TopologyLearner(**{"seed": config.seed, **p}),
@@ -91,6 +92,15 @@ def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
         except (TypeError, ValueError) as exc:
             raise ConfigError(None, f"learners.params.{name}", str(exc)) from None
     return LearnerGroup(learners)
+
+
+def motor_map_defaults(config: ExperimentConfig) -> dict[str, Any]:
+    """The motor-map learner assumes the body's own activation dynamics and afferent delay (the
+    developing circuits are tuned to their own muscles and nerves); learner params override."""
+    return {"dt_s": config.sim.control_dt_s,
+            "activation_time_constant_s": config.sim.activation_time_constant_s,
+            "deactivation_time_constant_s": config.sim.deactivation_time_constant_s,
+            "delay_steps": int(config.sensors.delay_steps.get("joint_vel", 0))}
 
 
 def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray, workdir: Path) -> Body:
@@ -222,14 +232,23 @@ class ExperimentRun:
         for t in range(n):
             while p.changes_applied < len(changes) and changes[p.changes_applied].at_s <= self.sim.time_s + 1e-9:
                 self._apply_change(changes[p.changes_applied])
-            u = self.drive.step() * (p.force_scale > 0)
+            row = self.drive.step()
             if self.drive_silent():
-                u = np.zeros_like(u)
-            state = self.sim.step(u)
+                row = np.zeros_like(row)
+            spent = row  # actuation energy: the excitation, or the passive drive's push
+            if getattr(self.drive, "external", False):
+                # passive drive: the row is a push, applied as the torque the muscles would give
+                # at full force (motor/passive.py); no muscle is commanded
+                u = np.zeros(n_m)
+                push_nm = self.sim.state.moment_arms_m.T @ (self.sim.params.max_isometric_force_n * row)
+                state = self.sim.step(u, external_torque_nm=push_nm)
+            else:
+                u = spent = row * (p.force_scale > 0)
+                state = self.sim.step(u)
             self._feed_drive(state)
             commands[t] = u
             frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
-            p.energy += float(u @ u) * self.sim_config.control_dt_s
+            p.energy += float(spent @ spent) * self.sim_config.control_dt_s
             p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
             p.moment_arm_count += 1
             if state.blown_up:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from robot_twitch.evaluate import undefined_reason
 from robot_twitch.motor import save_events
 from robot_twitch.realign import for_summary, realignment
 from robot_twitch.runstate import save_state
@@ -58,8 +59,11 @@ def reach_scores(runner: ExperimentRun, action_map: np.ndarray | None) -> dict[s
     targets = rng.uniform(lo, hi, size=(ev.reach_trials, kin.n_joints))
     truth = runner.truth().moment_arms
     policies = {"true_map": PostureController(truth), "random": random_policy(len(truth), rng)}
-    if action_map is not None and np.abs(action_map).max() > 0 and np.all(np.isfinite(action_map)):
-        policies["learned_map"] = PostureController(action_map)
+    if action_map is not None and np.any(np.all(np.isfinite(action_map), axis=1)):
+        # a muscle whose action is unknown (NaN row: never commanded) is not used
+        known = np.where(np.all(np.isfinite(action_map), axis=1, keepdims=True), action_map, 0.0)
+        if np.abs(known).max() > 0:
+            policies["learned_map"] = PostureController(known)
     out = {}
     plant = SimulationPlant(runner)
     for name, policy in policies.items():
@@ -86,12 +90,17 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     (run_dir / "learners").mkdir(exist_ok=True)
     for learner in runner.learners:
         save_state(run_dir / "learners" / f"{learner.name}.npz", learner.state_dict(), LEARNER_KIND)
-    action_map = maps.get("action_map/action_map")
+    motor_map = maps.get("motor_map/motor_map")
     final = dict(rows[-1]) if rows else {}
-    final.update(reach_scores(runner, action_map))
+    final.update(reach_scores(runner, motor_map))
     changes = runner.config.body_changes
     if changes:
         final.update(realignment(rows, changes[0].at_s, runner.config.evaluation.realign_tolerance))
+    notes = {}
+    if motor_map is not None:
+        reason = undefined_reason(motor_map, "schema")
+        if reason:
+            notes["schema"] = reason
     summary = {
         "name": runner.config.name,
         "seed": runner.config.seed,
@@ -100,11 +109,14 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
         "budget": {
             "simulated_s": round(runner.sim_config.control_dt_s * p.step, 6),
             "twitches": len(runner.delivered_events()),
+            **({"pushes": len(runner.drive.pushes)} if hasattr(runner.drive, "pushes") else {}),
             "energy": p.energy,
             "wall_s": round(p.wall_s, 3),
         },
         "metrics": for_summary({k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")}),
     }
+    if notes:
+        summary["undefined"] = notes
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     video = runner.config.outputs.video
     if video.enabled:

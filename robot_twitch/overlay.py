@@ -1,7 +1,8 @@
 """2-D overlays for demo videos, drawn with Pillow: caption bar and the body-map side panel.
 
 Panel content (a dict, every key optional):
-    ``learned``: (M, J) learned action map (any positive scale per row) or None before data;
+    ``learned``: (M, J) learned action map (any positive scale per row) or None before data; a
+        NaN row (a muscle not commanded yet) is drawn blank (light grey);
     ``truth``: (M, J) true moment arms R(q) [m];
     ``curve``: sequence of (time_s, value) pairs, e.g. map agreement over time;
     ``curve_label``: text under the curve; ``curve_range``: (lo, hi) of its y axis;
@@ -70,24 +71,32 @@ def _diverging_rgb(values: np.ndarray) -> np.ndarray:
     white = np.array([255.0, 255.0, 255.0])
     blue, red = np.array([33.0, 102.0, 172.0]), np.array([178.0, 24.0, 43.0])
     rgb = np.where(v >= 0, white + v * (red - white), white - v * (blue - white))
-    rgb = np.where(np.isnan(values)[..., None], 180.0, rgb)
+    rgb = np.where(np.isnan(values)[..., None], 225.0, rgb)  # blank: nothing learned
     return np.round(rgb).astype(np.uint8)
 
 
 def row_normalise(matrix: np.ndarray) -> np.ndarray:
-    """Each row (M, J) divided by its largest |entry| (rows of zeros stay zero)."""
+    """Each row (M, J) divided by its largest |entry| (rows of zeros stay zero, rows with NaN --
+    a muscle the learner knows nothing about yet -- stay NaN and are drawn blank)."""
     m = np.asarray(matrix, dtype=float)
+    undefined = ~np.all(np.isfinite(m), axis=1, keepdims=True)
+    m = np.where(undefined, 0.0, m)
     scale = np.max(np.abs(m), axis=1, keepdims=True)
-    return np.divide(m, scale, out=np.zeros_like(m), where=scale > 0)
+    out = np.divide(m, scale, out=np.zeros_like(m), where=scale > 0)
+    return np.where(undefined, np.nan, out)
 
 
 def map_agreement(learned: np.ndarray, truth: np.ndarray) -> float:
-    """Mean over muscles of the cosine similarity of learned and true rows (1 = same direction)."""
+    """Mean over muscles of the cosine similarity of learned and true rows (1 = same direction);
+    a row that is NaN (not learned yet) counts 0."""
     a, b = np.asarray(learned, float), np.asarray(truth, float)
+    defined = np.all(np.isfinite(a), axis=1)
+    a = np.where(defined[:, None], a, 0.0)
     num = np.sum(a * b, axis=1)
     den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    ok = den > 0
-    return float(np.mean(num[ok] / den[ok])) if ok.any() else float("nan")
+    ok = np.linalg.norm(b, axis=1) > 0
+    cos = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return float(np.mean(cos[ok])) if ok.any() else float("nan")
 
 
 def abbreviate(name: str, max_chars: int) -> str:
@@ -183,7 +192,8 @@ def draw_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int
     curve_h = int(0.2 * height) if has_curve else 0
     map_h = (height - curve_h - 3 * pad - (2 * size if has_curve else 0)) // 2
     top = y0 + pad
-    _heatmap(image, learned, shape, (x0 + pad, top, x1 - pad, top + map_h), "learned map", size, rows, cols)
+    _heatmap(image, learned, shape, (x0 + pad, top, x1 - pad, top + map_h),
+             str(panel.get("learned_title", "learned map")), size, rows, cols)
     top += map_h + pad
     _heatmap(image, truth, shape, (x0 + pad, top, x1 - pad, top + map_h), "true R(q)", size, rows, cols)
     if has_curve:

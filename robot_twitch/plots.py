@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-CURVE_METRICS = ("schema.sign_accuracy", "schema.cosine", "reflex.pattern_accuracy", "forward.r2",
+CURVE_METRICS = ("schema.sign_accuracy", "schema.cosine", "proprio.cosine", "reflex.pattern_accuracy", "forward.r2",
                  "topology.f1")
 
 
@@ -23,15 +23,22 @@ def _figure(*args: Any, **kwargs: Any):
 def plot_maps(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray, path: Path) -> None:
     """Heatmaps: true moment arms R, learned action map, Hebbian reflex (spindle length)."""
     panels = [("true moment arms R (m)", truth, body.joint_names)]
-    if "action_map/action_map" in maps:
-        panels.append(("learned action map", maps["action_map/action_map"], body.joint_names))
+    if "motor_map/motor_map" in maps:
+        from robot_twitch.evaluate import defined_rows, per_joint_scaled
+
+        learned = np.asarray(maps["motor_map/motor_map"], dtype=float)
+        panels.append(("motor map (schema), per-joint scaled", per_joint_scaled(learned, truth, defined_rows(learned)),
+                       body.joint_names))
+    if "proprio/proprio_map" in maps:
+        panels.append(("proprioceptive map", maps["proprio/proprio_map"], body.joint_names))
     if "hebbian/reflex_spindle_length" in maps:
         panels.append(("Hebbian reflex: spindle -> motor", maps["hebbian/reflex_spindle_length"], body.muscle_names))
     fig, axes = _figure(1, len(panels), figsize=(4.2 * len(panels), 0.35 * len(body.muscle_names) + 2.2))
     axes = np.atleast_1d(axes)
     for ax, (title, data, cols) in zip(axes, panels, strict=True):
         data = np.asarray(data, dtype=float)
-        lim = float(np.nanmax(np.abs(data))) or 1.0
+        lim = float(np.nanmax(np.abs(data))) if np.isfinite(data).any() else 1.0
+        lim = lim or 1.0
         im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
         ax.set_title(title, fontsize=10)
         ax.set_yticks(range(len(body.muscle_names)), body.muscle_names, fontsize=7)

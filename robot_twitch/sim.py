@@ -259,8 +259,12 @@ class Simulation(ClosedOnExit):
         self.state = self._observe(np.zeros(n_muscles), np.zeros(n_muscles), np.zeros(n_joints))
         return self.state
 
-    def step(self, excitation: np.ndarray) -> LimbState:
-        """Advance one control step with muscle excitations u (M,) in [0, 1]."""
+    def step(self, excitation: np.ndarray, external_torque_nm: np.ndarray | None = None) -> LimbState:
+        """Advance one control step with muscle excitations u (M,) in [0, 1].
+
+        external_torque_nm: optional (J,) joint torques applied from outside the limb during this
+        step only (e.g. a caregiver moving it), added to the muscle and passive torques.
+        """
         if self._client is None:
             raise RuntimeError("this Simulation is closed")
         u = np.asarray(excitation, dtype=float)
@@ -268,7 +272,14 @@ class Simulation(ClosedOnExit):
             u = self._excitation_row(u)
         activation, torque = self._kernel.drive(u.reshape(1, -1), self._activation, self._active_unit_n,
                                                 self._passive_n, self._moment_arms, self._damping_torque_nm)
-        self._set_torques(forces=torque[0].tolist())
+        if external_torque_nm is None:
+            self._set_torques(forces=torque[0].tolist())
+        else:
+            external = np.asarray(external_torque_nm, dtype=float)
+            if external.shape != torque.shape[1:] or not np.all(np.isfinite(external)):
+                raise ValueError(f"external_torque_nm must be finite with shape {torque.shape[1:]}, "
+                                 f"got {external.shape}")
+            self._set_torques(forces=(torque[0] + external).tolist())
         self._step_bullet()
         self.time_s += self._dt_s
         self.state = self._observe(activation[0], u, torque[0])

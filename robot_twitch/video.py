@@ -33,6 +33,7 @@ from PIL import Image
 
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
+from robot_twitch.evaluate import per_joint_scaled
 from robot_twitch.overlay import draw_caption, draw_panel, map_agreement
 from robot_twitch.render import camera_matrices, draw_muscles, select_renderer
 from robot_twitch.sim import LimbState, SimConfig, Simulation
@@ -355,26 +356,30 @@ class _LearnerFeed:
         self.rows.clear()
         self.learner.observe(self.batch_cls(u, s, n, self.layout, o, t))
         try:
-            self.learned = np.asarray(self.learner.body_map()["action_map"], dtype=float)
+            learned = np.asarray(self.learner.body_map()["motor_map"], dtype=float)
         except (ValueError, KeyError, np.linalg.LinAlgError):
             return
-        self.curve.append((float(state.time_s), map_agreement(self.learned, state.moment_arms_m)))
+        # shown and scored as evaluate.py scores it: up to a positive scale per joint
+        truth = state.moment_arms_m
+        self.learned = per_joint_scaled(learned, truth, np.all(np.isfinite(learned), axis=1))
+        self.curve.append((float(state.time_s), map_agreement(self.learned, truth)))
 
     def panel(self, state: LimbState) -> dict[str, Any]:
         return {"learned": self.learned, "truth": state.moment_arms_m, "curve": list(self.curve),
+                "learned_title": "motor map (blank: not twitched yet)",
                 "curve_label": "agreement (cos)", "curve_range": (0.0, 1.0),
                 "row_labels": self.row_labels, "col_labels": self.col_labels}
 
 
 def make_demo_learner(learner: Any, control_dt_s: float) -> Any:
-    """A learner object from a name ("action_map") or pass an object through (None stays None)."""
+    """A learner object from a name ("motor_map") or pass an object through (None stays None)."""
     if learner is None or not isinstance(learner, str):
         return learner
-    if learner == "action_map":
-        from robot_twitch.learn import ActionMapLearner
+    if learner == "motor_map":
+        from robot_twitch.learn import MotorMapLearner
 
-        return ActionMapLearner(dt_s=control_dt_s)
-    raise ValueError(f"learner {learner!r} is invalid for a demo video: expected 'action_map' or an object")
+        return MotorMapLearner(dt_s=control_dt_s)
+    raise ValueError(f"learner {learner!r} is invalid for a demo video: expected 'motor_map' or an object")
 
 
 # -- the demo ----------------------------------------------------------------------------------
@@ -409,9 +414,10 @@ def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float =
             shows the limb at simulated time k / fps (played back in real time).
         out_path: .mp4 or .gif.
         size: (width, height) [px]; fps: frames per second.
-        learner: None, "action_map", or an object with observe(TransitionBatch) and
-            body_map()["action_map"] (M, J): adds a side panel, learned map beside R(q) and
-            their agreement over time.
+        learner: None, "motor_map", or an object with observe(TransitionBatch) and
+            body_map()["motor_map"] (M, J): adds a side panel, the motor map learned from the
+            commands so far (a muscle's row blank until it has twitched) beside R(q), and their
+            agreement over time.
         age_weeks: shown in the caption and used by the "twitch" drive.
         seed: seeds the drive and the sensor noise.
         still_path: also save one PNG frame (at ``still_time_s``, default mid-video).
@@ -481,7 +487,7 @@ def video_from_config(config: Any, out_path: str | Path, seconds: float | None =
 
     Uses config.body, config.sim, config.drive (kind and its section; twitch age_weeks in the
     caption), config.seed, and the ``outputs.video`` section (seconds, width, height, fps)
-    unless overridden by the arguments; the side panel shows the action_map learner (with its
+    unless overridden by the arguments; the side panel shows the motor_map learner (with its
     params) when it is among config.learners.names. The format follows ``out_path``'s suffix.
     """
     from robot_twitch.motor import make_drive
@@ -496,11 +502,13 @@ def video_from_config(config: Any, out_path: str | Path, seconds: float | None =
     drive = make_drive(config.drive.kind, body.muscles, dt, config.drive.selected(),
                        np.random.default_rng(np.random.SeedSequence(config.seed).spawn(4)[0]))
     learner = None
-    if "action_map" in config.learners.names:
-        from robot_twitch.learn import ActionMapLearner
+    if "motor_map" in config.learners.names:
+        from robot_twitch.learn import MotorMapLearner
 
-        params = {"dt_s": dt, **dict(config.learners.params.get("action_map", {}))}
-        learner = ActionMapLearner(**params)
+        params = {"dt_s": dt, "activation_time_constant_s": sim_config.activation_time_constant_s,
+                  "deactivation_time_constant_s": sim_config.deactivation_time_constant_s,
+                  **dict(config.learners.params.get("motor_map", {}))}
+        learner = MotorMapLearner(**params)
     return record_demo(body, drive, seconds, out_path, size, fps, learner=learner,
                        age_weeks=float(config.drive.twitch.age_weeks), seed=int(config.seed),
                        sim_config=sim_config, renderer=renderer)
@@ -517,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--age-weeks", type=float, default=8.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--learner", default=None, help="action_map: side panel with the map being learned")
+    parser.add_argument("--learner", default=None, help="motor_map: side panel with the map being learned")
     parser.add_argument("--still", default=None, help="also save one PNG frame here")
     parser.add_argument("--still-time", type=float, default=None, help="time of the PNG frame [s] (default: middle)")
     parser.add_argument("--renderer", default="tiny", choices=("tiny", "egl", "auto"))

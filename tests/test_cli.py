@@ -23,7 +23,7 @@ TINY = {
     "body": "planar_arm",
     "duration_s": 6.0,
     "drive": {"kind": "twitch", "twitch": {"inter_burst_median_s": 1.0}},
-    "learners": {"names": ["hebbian", "action_map", "forward"], "batch_steps": 50,
+    "learners": {"names": ["hebbian", "motor_map", "proprio", "forward"], "batch_steps": 50,
                  "params": {"forward": {"hidden": [16], "updates_per_batch": 2}}},
     "evaluation": {"every_s": 2.0, "reach_trials": 1, "reach_steps": 20, "heldout_fraction": 0.25},
     "outputs": {"plots": True, "checkpoint_every_s": 2.0},

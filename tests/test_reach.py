@@ -11,7 +11,7 @@ import robot_twitch  # noqa: F401  (registers the ids)
 from robot_twitch.cli import main
 from robot_twitch.envs.schema import BodySchemaObservation, load_action_map
 from robot_twitch.envs.tasks import ReachTask
-from robot_twitch.learn import ActionMapLearner, PostureController, TransitionBatch
+from robot_twitch.learn import MotorMapLearner, PostureController, TransitionBatch
 from tests.conftest import BUILTIN_BODIES
 
 REACH_IDS = ("RobotTwitch/Reach-v0", "RobotTwitch/ReachTip-v0")
@@ -128,8 +128,8 @@ def test_true_moment_arm_controller_reaches_and_zero_action_does_not():
     assert rate_zero <= 0.1, rate_zero
 
 
-def _babble_learner(seed: int = 0, steps: int = 2000) -> ActionMapLearner:
-    """An ActionMapLearner fed random pulse babbling on the planar arm."""
+def _babble_learner(seed: int = 0, steps: int = 2000) -> MotorMapLearner:
+    """A MotorMapLearner fed random pulse babbling on the planar arm."""
     env = gym.make("RobotTwitch/Limb-v0", flatten_observation=True)
     rng = np.random.default_rng(seed)
     obs, _ = env.reset(seed=seed)
@@ -143,7 +143,7 @@ def _babble_learner(seed: int = 0, steps: int = 2000) -> ActionMapLearner:
         nexts.append(nxt)
         commands.append(u.copy())
         obs = nxt
-    learner = ActionMapLearner()
+    learner = MotorMapLearner()
     learner.observe(TransitionBatch(np.array(commands), np.array(sensors), np.array(nexts), env.unwrapped.layout))
     env.close()
     return learner
@@ -163,7 +163,7 @@ def test_schema_wrapper_from_a_learner_reaches(learner):
     obs, _ = env.reset(seed=0)
     assert obs["schema_action_map"].shape == (12,)
     np.testing.assert_allclose(obs["schema_action_map"].reshape(6, 2),
-                               learner.body_map()["action_map"] / np.abs(learner.body_map()["action_map"]).max())
+                               learner.body_map()["motor_map"] / np.abs(learner.body_map()["motor_map"]).max())
     assert env.observation_space.contains(obs)
     rate = _success_rate(env, lambda obs, info: obs["schema_excitation"], 20)
     env.close()
@@ -172,10 +172,10 @@ def test_schema_wrapper_from_a_learner_reaches(learner):
 
 @WRAPPED_CHECK
 def test_schema_wrapper_from_a_run_directory_npz(tmp_path, learner):
-    maps = {f"action_map/{k}": v for k, v in learner.body_map().items()}
+    maps = {f"motor_map/{k}": v for k, v in learner.body_map().items()}
     truth = np.ones((6, 2))
     np.savez_compressed(tmp_path / "body_map.npz", **maps, **{"truth/moment_arms": truth})
-    expected = learner.body_map()["action_map"]
+    expected = learner.body_map()["motor_map"]
     for source in (tmp_path, tmp_path / "body_map.npz", maps):
         np.testing.assert_allclose(load_action_map(source), expected)
     np.testing.assert_allclose(load_action_map(tmp_path, key="truth/moment_arms"), truth)
@@ -202,7 +202,7 @@ def test_schema_wrapper_rejects_bad_inputs(tmp_path, learner):
         BodySchemaObservation(gym.make("RobotTwitch/Reach-v0", flatten_observation=True), learner)
     with pytest.raises(ValueError, match="no body map"):
         load_action_map(tmp_path)
-    with pytest.raises(ValueError, match="no action map"):
+    with pytest.raises(ValueError, match="no motor map"):
         load_action_map({"reflex/reflex_spindle_length": np.eye(6)})
     with pytest.raises(ValueError, match="finite, non-zero"):
         load_action_map(np.zeros((6, 2)))

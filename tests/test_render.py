@@ -118,7 +118,7 @@ def test_muscle_overlay_colour_follows_activation(sim, body):
 
 def test_gif_output_and_side_panel(tmp_path: Path):
     result = record_demo("planar_arm", PulseDrive(6, rate_hz=5.0), 0.8, tmp_path / "a.gif", size=SIZE, fps=10,
-                         learner="action_map", still_path=tmp_path / "still.png")
+                         learner="motor_map", still_path=tmp_path / "still.png")
     with Image.open(result.path) as gif:
         assert gif.size == SIZE
         assert gif.n_frames == 8

@@ -1,7 +1,7 @@
 """Hand a learned body schema to an agent: BodySchemaObservation.
 
-The learners (robot_twitch.learn) build a body schema from twitches; the ``ActionMapLearner``'s
-``action_map`` (M, J) estimates the moment arms R up to a positive scale per muscle. This
+The learners (robot_twitch.learn) build a body schema from twitches; the ``MotorMapLearner``'s
+``motor_map`` (M, J) estimates the moment arms R up to positive scales. This
 wrapper puts that knowledge into the observation of a Dict-observation env such as
 RobotTwitch/Reach-v0, in one or both of two forms:
 
@@ -15,8 +15,8 @@ RobotTwitch/Reach-v0, in one or both of two forms:
                               ignore. Needs the observation key ``target_joint_pos``.
 
 Sources of the map (``load_action_map``): a learner (anything with ``body_map()``, e.g.
-``ActionMapLearner``), a body-map dict (``learner.body_map()`` or a loaded body_map.npz),
-a run directory or its body_map.npz file (key ``action_map/action_map``), or an (M, J) array.
+``MotorMapLearner``), a body-map dict (``learner.body_map()`` or a loaded body_map.npz),
+a run directory or its body_map.npz file (key ``motor_map/motor_map``), or an (M, J) array.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from gymnasium import spaces
 from robot_twitch.learn.control import PostureController
 from robot_twitch.runstate import load_arrays
 
-DEFAULT_MAP_KEY = "action_map/action_map"
+DEFAULT_MAP_KEY = "motor_map/motor_map"
 SCHEMA_KEYS: tuple[str, ...] = ("schema_action_map", "schema_excitation")
 
 
@@ -41,27 +41,28 @@ def _map_from_dict(maps: Mapping[str, Any], key: str | None) -> np.ndarray:
         if key not in maps:
             raise ValueError(f"body map has no key {key!r}; keys: {sorted(maps)}")
         return np.asarray(maps[key], dtype=np.float64)
-    for candidate in (DEFAULT_MAP_KEY, "action_map"):
+    for candidate in (DEFAULT_MAP_KEY, "motor_map"):
         if candidate in maps:
             return np.asarray(maps[candidate], dtype=np.float64)
-    found = [k for k in maps if k.endswith("/action_map") and not k.startswith("truth/")]
+    found = [k for k in maps if k.endswith("/motor_map") and not k.startswith("truth/")]
     if len(found) == 1:
         return np.asarray(maps[found[0]], dtype=np.float64)
     if found:
         raise ValueError(f"body map has several action maps {sorted(found)}; pass key=")
-    raise ValueError(f"body map has no action map (looked for {DEFAULT_MAP_KEY!r}, 'action_map', "
-                     f"'<learner>/action_map'); keys: {sorted(maps)}")
+    raise ValueError(f"body map has no motor map (looked for {DEFAULT_MAP_KEY!r}, 'motor_map', "
+                     f"'<learner>/motor_map'); keys: {sorted(maps)}")
 
 
 def load_action_map(source: Any, key: str | None = None) -> np.ndarray:
     """The (M, J) action map of a learner, a body-map dict, a run directory, an .npz or an array.
 
     Args:
-        source: an object with ``body_map()`` (e.g. ActionMapLearner); a mapping of map name
+        source: an object with ``body_map()`` (e.g. MotorMapLearner); a mapping of map name
             -> array; a run directory (its ``body_map.npz`` is read) or an .npz path; an (M, J)
             array.
-        key: which entry of a body map holds the action map; default ``action_map/action_map``,
-            then ``action_map``, then the only ``<learner>/action_map``.
+        key: which entry of a body map holds the action map; default ``motor_map/motor_map``,
+            then ``motor_map``, then the only ``<learner>/motor_map``. Rows that are NaN (a
+            muscle never commanded, so its action is unknown) become zero: the muscle is not used.
 
     Raises:
         ValueError: no (finite, non-zero, 2-D) action map could be found.
@@ -79,6 +80,8 @@ def load_action_map(source: Any, key: str | None = None) -> np.ndarray:
         arr = _map_from_dict(load_arrays(path), key)
     else:
         arr = np.asarray(source, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = np.where(np.all(np.isfinite(arr), axis=1, keepdims=True), arr, 0.0)
     if arr.ndim != 2 or not np.all(np.isfinite(arr)) or not np.abs(arr).max(initial=0.0) > 0:
         raise ValueError(f"the action map must be a finite, non-zero (M, J) array, got shape {arr.shape}")
     return arr
@@ -146,7 +149,7 @@ class BodySchemaObservation(gym.ObservationWrapper, gym.utils.RecordConstructorA
 
     @classmethod
     def from_learner(cls, env: gym.Env, learner: Any, **kwargs: Any) -> BodySchemaObservation:
-        """From a learner with ``body_map()`` (e.g. a trained ActionMapLearner)."""
+        """From a learner with ``body_map()`` (e.g. a trained MotorMapLearner)."""
         if not hasattr(learner, "body_map"):
             raise ValueError(f"{type(learner).__name__} has no body_map() method")
         return cls(env, learner, **kwargs)

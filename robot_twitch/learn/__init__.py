@@ -6,7 +6,6 @@ robot_twitch.evaluate) does not pay for torch.
 
 from typing import Any
 
-from robot_twitch.learn.action_map import ActionMapLearner
 from robot_twitch.learn.base import (
     Learner,
     LearnerGroup,
@@ -22,17 +21,20 @@ from robot_twitch.learn.control import (
     reach_success_rate,
 )
 from robot_twitch.learn.hebbian import HebbianReflexLearner
+from robot_twitch.learn.motor_map import MotorMapLearner
+from robot_twitch.learn.proprio_map import ProprioMapLearner
 from robot_twitch.learn.topology import SelfOrganizingMap, TopologyLearner, chow_liu_tree
 
 __all__ = [
-    "ActionMapLearner",
     "ForwardModel",
     "HebbianReflexLearner",
     "Learner",
     "LearnerGroup",
     "LinearForwardModel",
     "LinearPlant",
+    "MotorMapLearner",
     "PostureController",
+    "ProprioMapLearner",
     "RunningMoments",
     "SelfOrganizingMap",
     "TopologyLearner",

@@ -1,7 +1,7 @@
 """Topology and somatotopy of the body, learned from twitch feedback.
 
 (a) Muscle-to-joint topology: which muscles act on which joints, from the action map
-    (``ActionMapLearner``, kinematic method): an entry counts when it is both large relative to
+    (``ProprioMapLearner``, spindle length vs joint angle): an entry counts when it is both large relative to
     the muscle's strongest action and statistically significant (|estimate| > z * stderr).
 (b) Joint adjacency: a Chow-Liu tree (Chow & Liu 1968, IEEE Trans Inf Theory 14:462), the
     maximum spanning tree over pairwise mutual information of joint velocities, with the
@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from robot_twitch.learn.action_map import ActionMapLearner
 from robot_twitch.learn.base import (
     RunningMoments,
     TransitionBatch,
@@ -29,6 +28,7 @@ from robot_twitch.learn.base import (
     layout_from_state,
     layout_to_state,
 )
+from robot_twitch.learn.proprio_map import ProprioMapLearner
 from robot_twitch.sensors_layout import SensorLayout
 
 
@@ -254,7 +254,7 @@ class TopologyLearner:
         self.reservoir_size = int(reservoir_size)
         self.seed = int(seed)
         self.decay = float(decay)
-        self._action = ActionMapLearner(method="kinematic", decay=decay, name=f"{name}.action")
+        self._action = ProprioMapLearner(decay=decay, name=f"{name}.action")
         self._layout: SensorLayout | None = None
         self._joint_moments: RunningMoments | None = None
         self._feat_ms = np.zeros(0)  # running mean square of the rectified afferents

@@ -53,6 +53,7 @@ from robot_twitch.motor.events import (
     save_events,
 )
 from robot_twitch.motor.factory import DRIVE_REGISTRY, make_drive
+from robot_twitch.motor.passive import PassiveConfig, PassiveDrive
 from robot_twitch.motor.sleep import SleepConfig, SleepCycle
 from robot_twitch.motor.twitch import TwitchConfig, TwitchDrive, mirror_indices
 
@@ -75,6 +76,8 @@ __all__ = [
     "MuscleLike",
     "OUConfig",
     "OUDrive",
+    "PassiveConfig",
+    "PassiveDrive",
     "SineConfig",
     "SineDrive",
     "SleepConfig",

@@ -19,6 +19,7 @@ from robot_twitch.motor.babble import (
 )
 from robot_twitch.motor.base import BufferedDrive, MuscleLike
 from robot_twitch.motor.dep import DEPConfig, DEPDrive
+from robot_twitch.motor.passive import PassiveConfig, PassiveDrive
 from robot_twitch.motor.twitch import TwitchConfig, TwitchDrive
 
 DRIVE_REGISTRY: dict[str, tuple[type[BufferedDrive] | type[DEPDrive], type[Any]]] = {
@@ -28,6 +29,7 @@ DRIVE_REGISTRY: dict[str, tuple[type[BufferedDrive] | type[DEPDrive], type[Any]]
     "sine": (SineDrive, SineConfig),
     "awake": (AwakeDrive, AwakeConfig),
     "dep": (DEPDrive, DEPConfig),
+    "passive": (PassiveDrive, PassiveConfig),
 }
 """Drive name -> (drive class, config class)."""
 
@@ -50,7 +52,8 @@ def make_drive(
     config: Any | None = None,
     rng: np.random.Generator | None = None,
 ) -> BufferedDrive | DEPDrive:
-    """Build the drive registered as ``name`` ("twitch", "white_noise", "ou", "sine", "awake", "dep").
+    """Build the drive registered as ``name`` ("twitch", "white_noise", "ou", "sine", "awake", "dep",
+    "passive").
 
     Args:
         name: registry key.

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from robot_twitch.learn import (
-    ActionMapLearner,
     HebbianReflexLearner,
     LearnerGroup,
+    MotorMapLearner,
     RunningMoments,
     TransitionBatch,
     concat_batches,
@@ -50,13 +50,13 @@ def test_running_moments_match_numpy(decay: float) -> None:
 
 def test_group_fans_out_and_round_trips(body_and_batch: BodyBatch) -> None:
     _, b = body_and_batch
-    group = LearnerGroup([HebbianReflexLearner(), ActionMapLearner()])
+    group = LearnerGroup([HebbianReflexLearner(), MotorMapLearner()])
     assert all(isinstance(lr, Learner) for lr in group)
     feed(group, b.slice(0, 1000))
     maps = group.body_map()
-    assert "hebbian/reflex_spindle_length" in maps and "action_map/action_map" in maps
-    clone = LearnerGroup([HebbianReflexLearner(), ActionMapLearner()])
+    assert "hebbian/reflex_spindle_length" in maps and "motor_map/motor_map" in maps
+    clone = LearnerGroup([HebbianReflexLearner(), MotorMapLearner()])
     clone.load_state_dict(group.state_dict())
     assert_state_equal(clone.state_dict(), group.state_dict())
     with pytest.raises(ValueError, match="unique"):
-        LearnerGroup([ActionMapLearner(), ActionMapLearner()])
+        LearnerGroup([MotorMapLearner(), MotorMapLearner()])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from robot_twitch.learn import (
-    ActionMapLearner,
     LinearPlant,
+    MotorMapLearner,
     PostureController,
     allocate_excitations,
     random_policy,
@@ -18,9 +18,9 @@ from .conftest import BodyBatch, feed
 
 def test_learned_map_reaches_targets(body_and_batch: BodyBatch) -> None:
     body, b = body_and_batch
-    learner = ActionMapLearner()
+    learner = MotorMapLearner(activation_time_constant_s=0.02, deactivation_time_constant_s=0.02)
     feed(learner, b)
-    learned = learner.body_map()["action_map"]
+    learned = learner.body_map()["motor_map"]
     plant = LinearPlant(body.moment_arms_m)
     targets = np.random.default_rng(5).uniform(-0.6, 0.6, (12, 2))
 
