@@ -176,6 +176,7 @@ def score_action_map(action_map: np.ndarray, truth: BodyTruth, prefix: str = "sc
     sig = truth.significant()
     with np.errstate(invalid="ignore"):
         sign_acc = float(np.mean(np.sign(a[sig]) == np.sign(r[sig]))) if sig.any() else float("nan")
+    raw_norm = np.linalg.norm(np.where(rows[:, None], a, 0.0), axis=1)  # as learned (lost_residual)
     a = np.where(rows[:, None], per_joint_scaled(a, r, rows), 0.0)
     na, nr = np.linalg.norm(a, axis=1), np.linalg.norm(r, axis=1)
     ok = nr > 0
@@ -196,8 +197,8 @@ def score_action_map(action_map: np.ndarray, truth: BodyTruth, prefix: str = "sc
     if (~ok).any() and ok.any():
         # A lost muscle's truth row is zero: what is left of its learned row, relative to the
         # typical intact row, measures forgetting (0 = forgotten).
-        typical = float(np.median(na[ok]))
-        out[f"{prefix}.lost_residual"] = float(na[~ok].mean() / typical) if typical > 0 else float("nan")
+        typical = float(np.median(raw_norm[ok]))
+        out[f"{prefix}.lost_residual"] = float(raw_norm[~ok].mean() / typical) if typical > 0 else float("nan")
     return out
 
 

@@ -81,7 +81,8 @@ def test_realignment_scores_from_metric_rows():
 def _run(tmp_path: Path, name: str, **extra) -> dict:
     config = {"name": name, "seed": 3, "body": "planar_arm", "duration_s": 150.0,
               "drive": {"kind": "twitch", "twitch": {"inter_burst_median_s": 1.0}},
-              "learners": {"names": ["action_map"], "params": {"action_map": {"decay": 0.9995}}},
+              "learners": {"names": ["motor_map", "proprio"],
+                           "params": {"motor_map": {"decay": 0.9995}, "proprio": {"decay": 0.9995}}},
               "evaluation": {"every_s": 10.0, "reach_trials": 0, "heldout_fraction": 0.0},
               "outputs": {"plots": False, "checkpoint_every_s": 1000.0}, **extra}
     path = tmp_path / f"{name}.yaml"
@@ -98,7 +99,9 @@ def test_realign_is_finite_with_twitches_and_not_within_the_run_without(tmp_path
         "kind": "twitch", "stop_at_s": 50.0, "twitch": {"inter_burst_median_s": 1.0}})
     assert going["realign.schema.sign_accuracy_drop"] > 0.1  # the transfer did change the schema
     assert going["realign.schema.sign_accuracy_s"] <= 100.0
-    assert going["realign.schema.cosine_realigned"] == 1.0
+    # the motor map re-learns every sign; with a 20 s memory its cosine settles ~0.96, below the
+    # 0.999 it had from 50 s of data, so the cosine's re-alignment is checked on the proprio map
+    assert going["realign.proprio.cosine_realigned"] == 1.0
     assert stopped["metrics"]["realign.schema.sign_accuracy_s"] == NOT_WITHIN_RUN
     assert stopped["metrics"]["realign.schema.cosine_s"] == NOT_WITHIN_RUN
     assert 0 < stopped["budget"]["twitches"] < going_run["budget"]["twitches"]  # none after 50 s
@@ -109,8 +112,10 @@ def test_a_lost_muscle_is_forgotten_only_by_a_forgetting_learner(tmp_path):
     changes = [{"at_s": 40.0, "kind": "lose_muscle", "muscle": "brachialis"}]
     forgetting = _run(tmp_path, "forgets", body_changes=changes)["metrics"]
     remembering = _run(tmp_path, "remembers", body_changes=changes,
-                       learners={"names": ["action_map"]})["metrics"]
+                       learners={"names": ["motor_map", "proprio"]})["metrics"]
     # The truth row is zero and the muscle's receptors are silent; with forgetting (memory
     # 1 / (1 - 0.9995) = 20 s) its learned row fades, without forgetting it stays.
-    assert forgetting["schema.lost_residual"] < 0.1
-    assert remembering["schema.lost_residual"] > 0.3
+    assert forgetting["schema.lost_residual"] < 0.1  # the motor map: its row is NaN again
+    assert remembering["schema.lost_residual"] > 0.15, remembering["schema.lost_residual"]
+    assert forgetting["proprio.lost_residual"] < 0.1
+    assert remembering["proprio.lost_residual"] > 0.3, remembering["proprio.lost_residual"]

@@ -210,7 +210,7 @@ def test_resume_with_every_kind_of_state_is_bit_identical(tmp_path):
         "name": "rich", "seed": 3, "body": "planar_arm", "duration_s": 4.0,
         "drive": {"kind": "ou"},
         "sensors": {"delay_steps": {"spindle_length": 2}, "noise_std": {"joint_pos": 0.01}},
-        "learners": {"names": ["action_map", "topology", "forward_linear"], "batch_steps": 50},
+        "learners": {"names": ["motor_map", "proprio", "topology", "forward_linear"], "batch_steps": 50},
         "body_changes": [{"at_s": 1.0, "kind": "weaken_muscle", "muscle": "brachialis", "factor": 0.5}],
         "evaluation": {"every_s": 1.5, "reach_trials": 0, "heldout_fraction": 0.2},
         "outputs": {"plots": False, "checkpoint_every_s": 1.5}}))
@@ -225,7 +225,7 @@ def test_resume_with_every_kind_of_state_is_bit_identical(tmp_path):
         run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop)
     resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
     assert (resumed.run_dir / "metrics.csv").read_text() == (straight.run_dir / "metrics.csv").read_text()
-    for name in ("action_map", "topology", "forward_linear"):
+    for name in ("motor_map", "proprio", "topology", "forward_linear"):
         a = load_arrays(straight.run_dir / "learners" / f"{name}.npz")
         b = load_arrays(resumed.run_dir / "learners" / f"{name}.npz")
         assert a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a), name

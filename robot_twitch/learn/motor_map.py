@@ -83,7 +83,9 @@ class MotorMapLearner:
         ridge: Tikhonov term relative to the mean regressor variance.
         decay: per-step forgetting factor in (0, 1] (1 = plain running statistics).
         min_commanded_steps: a muscle's row is defined once it was commanded (excitation above
-            ``command_threshold``) in at least this many steps; before that it is NaN.
+            ``command_threshold``) in at least this many steps; before that it is NaN. With
+            ``decay`` < 1 the count fades too, so a muscle no longer commanded (lost, or no
+            longer twitching) is eventually forgotten: its row returns to NaN.
         command_threshold: excitation above which a step counts as commanded.
         dt_s: control step [s] when batches carry no ``time_s``.
         name: learner name.
@@ -127,7 +129,7 @@ class MotorMapLearner:
         self._moments: RunningMoments | None = None
         self._act: np.ndarray | None = None  # (M,) activation estimate after the last step
         self._pending: deque[np.ndarray] = deque()  # activations waiting for their delayed response
-        self._commanded: np.ndarray | None = None  # (M,) steps in which each muscle was commanded
+        self._commanded: np.ndarray | None = None  # (M,) steps each muscle was commanded (decayed)
 
     # -- regressors -------------------------------------------------------------------------
     def _dims(self) -> tuple[int, int, int]:
@@ -146,12 +148,18 @@ class MotorMapLearner:
         if self._moments is None:
             self._moments = RunningMoments(n_m + 2 * n_j + 2 * n_l + n_j, self.decay)
             self._act = np.zeros(n_m)
-            self._commanded = np.zeros(n_m, dtype=np.int64)
+            self._commanded = np.zeros(n_m)
         assert self._act is not None and self._commanded is not None
         dt = self._dt(batch)
         act = activation_filter(batch.command, self._act, dt, self.activation_time_constant_s,
                                 self.deactivation_time_constant_s)
-        self._commanded += (batch.command > self.command_threshold).sum(axis=0)
+        commanded = batch.command > self.command_threshold
+        if self.decay < 1.0:  # forgotten like the statistics: a muscle not commanded for long fades
+            n_t = len(batch)
+            w = self.decay ** np.arange(n_t - 1, -1, -1, dtype=np.float64)
+            self._commanded = self._commanded * self.decay**n_t + w @ commanded
+        else:
+            self._commanded = self._commanded + commanded.sum(axis=0)
         if self.delay_steps:
             # the sensors report each step delay_steps later: pair a_t with transition t + d
             self._pending.extend(act)
@@ -172,7 +180,8 @@ class MotorMapLearner:
 
     # -- readout ----------------------------------------------------------------------------
     def commanded_steps(self) -> np.ndarray:
-        """(M,) number of observed steps in which each muscle was commanded."""
+        """(M,) number of observed steps in which each muscle was commanded (with ``decay`` < 1,
+        each step's count fades like the statistics do)."""
         if self._commanded is None:
             raise ValueError(f"{self.name}: no data observed yet")
         return self._commanded.copy()
@@ -206,7 +215,7 @@ class MotorMapLearner:
         acceleration per unit activation (the raw response C); ``motor_commanded_steps`` (M,)."""
         action, response = self.estimate()
         return {"motor_map": action, "motor_response": response,
-                "motor_commanded_steps": self.commanded_steps().astype(np.float64)}
+                "motor_commanded_steps": self.commanded_steps()}
 
     # -- state ------------------------------------------------------------------------------
     _PARAMS = ("activation_time_constant_s", "deactivation_time_constant_s", "delay_steps",
@@ -231,4 +240,4 @@ class MotorMapLearner:
         self._act = None if state["act"] is None else np.array(state["act"], dtype=np.float64)
         self._pending = deque(np.array(a, dtype=np.float64) for a in state["pending"])
         c = state["commanded"]
-        self._commanded = None if c is None else np.array(c, dtype=np.int64)
+        self._commanded = None if c is None else np.array(c, dtype=np.float64)
