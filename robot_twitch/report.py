@@ -19,12 +19,19 @@ from robot_twitch.runstate import load_arrays
 
 #: What each metric measures (docs/learners.md has the definitions); shown beside its value.
 METRIC_MEANINGS = {
-    "schema.sign_accuracy": "signs of the learned action map that match the true moment arms R",
-    "schema.cosine": "cosine between learned and true moment-arm rows, mean over muscles",
-    "schema.rank_corr": "rank correlation of learned and true moment arms",
+    "schema.sign_accuracy": "motor map (learned from each muscle's own command): signs that match the "
+                            "true moment arms R",
+    "schema.cosine": "motor map: cosine between learned and true moment-arm rows (per-joint aligned), mean "
+                     "over muscles; a muscle never commanded counts 0",
+    "schema.rank_corr": "motor map: rank correlation of learned and true moment arms",
+    "schema.coverage": "motor map: fraction of muscles commanded often enough to have a row",
+    "proprio.sign_accuracy": "proprioceptive map (spindle length vs joint angle, no command needed): signs",
+    "proprio.cosine": "proprioceptive map: cosine between learned and true moment-arm rows",
+    "reflex.synergist": "synergists' spindles excite the muscle (sign right)",
+    "reflex.specificity": "reflex weights of related muscle pairs larger than of unrelated pairs (ROC area)",
     "reflex.pattern_accuracy": "reflex matrix entries with the sign of the textbook pattern",
-    "reflex.stretch": "stretch reflex: a muscle's spindle inhibits its own motor command (sign right)",
-    "reflex.reciprocal_inhibition": "antagonists' spindles excite the muscle (sign right)",
+    "reflex.stretch": "stretch reflex: a muscle's spindle excites its own motor command (sign right)",
+    "reflex.reciprocal_inhibition": "antagonists' spindles inhibit the muscle (sign right)",
     "reflex.reverse_myotatic": "tendon organs inhibit their own muscle (sign right)",
     "forward.r2": "forward model, held-out batches: R^2 of the predicted sensor change",
     "forward.nrmse": "forward model, held-out batches: normalised RMS error",
@@ -38,9 +45,10 @@ METRIC_MEANINGS = {
 
 FIGURE_CAPTIONS = {
     "maps.png": "Learned maps beside the truth. Left: the true moment arms R (muscles x joints, m, "
-                "averaged over the postures visited); middle: the action map learned from the run "
-                "(same sign convention, arbitrary scale per muscle); right: the Hebbian reflex map "
-                "(spindle -> motor), whose diagonal should be negative.",
+                "averaged over the postures visited); then the motor map learned from the "
+                "commands (per-joint aligned to the truth; blank rows: muscles never commanded) and the "
+                "proprioceptive map (same sign convention, arbitrary scale per muscle); right: the Hebbian "
+                "reflex map (spindle -> motor), whose diagonal should be positive.",
     "learning_curves.png": "Learning curves: each score against simulated time, measured at every "
                            "scoring interval. Values outside the axis are drawn as triangles on its edge.",
     "twitch_raster.png": "The twitch train: one mark per twitch per muscle, with the sleep-wake "

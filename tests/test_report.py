@@ -12,7 +12,7 @@ import yaml
 from robot_twitch.cli import main
 
 TINY = {"name": "tiny", "seed": 1, "body": "planar_arm", "duration_s": 2.0,
-        "learners": {"names": ["hebbian", "action_map", "forward"], "batch_steps": 50,
+        "learners": {"names": ["hebbian", "motor_map", "proprio", "forward"], "batch_steps": 50,
                      "params": {"forward": {"hidden": [8], "updates_per_batch": 1}}},
         "evaluation": {"every_s": 2.0, "reach_trials": 0}, "outputs": {"plots": True, "checkpoint_every_s": 2.0}}
 
