@@ -14,6 +14,8 @@ Muscle overlay. Every muscle is drawn along its path (LimbState.path_points_m pr
 the camera's view and projection matrices), coloured by its activation on a blue -> red ramp
 with a line width that grows with activation; a twitch can flash its muscle with a bright
 halo (``highlight``).
+
+Skin. Taxels in contact are drawn as dots on a yellow (1 mN) -> red (1 N) log ramp.
 """
 
 from __future__ import annotations
@@ -201,9 +203,37 @@ def draw_muscles(image: Image.Image, sim: Simulation, path_points_m: np.ndarray,
             draw.ellipse([p[0] - r, p[1] - r, p[0] + r, p[1] + r], fill=(30, 30, 30))
 
 
+def skin_rgb(force_n: np.ndarray) -> np.ndarray:
+    """Colours (T, 3) uint8 for taxel forces (T,) [N]: yellow (1 mN) -> red (1 N and more), log scale."""
+    level = np.clip((np.log10(np.maximum(np.asarray(force_n, dtype=float), 1e-3)) + 3.0) / 3.0, 0.0, 1.0)
+    return np.round(np.stack([np.full_like(level, 255.0), 230.0 * (1.0 - level), 40.0 * (1.0 - level)],
+                             axis=1)).astype(np.uint8)
+
+
+def draw_skin(image: Image.Image, sim: Simulation, view: np.ndarray, proj: np.ndarray,
+              min_force_n: float = 1e-3) -> None:
+    """Draw the taxels that feel at least ``min_force_n`` as dots coloured by force (in place)."""
+    force = sim.state.skin_n
+    active = np.flatnonzero(force >= min_force_n)
+    if not len(active):
+        return
+    width, height = image.size
+    layout = sim.body.skin
+    rot, pos = sim.link_frames()
+    world = layout.world_positions(rot, pos)[active]
+    pix = project_points(world, view, proj, width, height)
+    colours = skin_rgb(force[active])
+    r = max(1.5, height / 160.0)
+    draw = ImageDraw.Draw(image)
+    for (x, y), colour in zip(pix, colours, strict=True):
+        if np.isfinite(x) and np.isfinite(y):
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(int(c) for c in colour), outline=(90, 20, 0))
+
+
 def render_limb(sim: Simulation, camera: CameraSpec, width: int, height: int, muscles: bool = True,
-                renderer: str = "tiny", highlight: np.ndarray | None = None) -> np.ndarray:
-    """One RGB frame (height, width, 3) uint8 of the limb, muscles drawn by activation.
+                renderer: str = "tiny", highlight: np.ndarray | None = None, skin: bool = True) -> np.ndarray:
+    """One RGB frame (height, width, 3) uint8 of the limb, muscles drawn by activation and the
+    touched taxels of a body with skin by force.
 
     ``muscles=False`` gives the bare Bullet image; ``renderer`` is "tiny", "egl" or "auto"
     (see select_renderer); ``highlight`` (M,) in [0, 1] flashes twitching muscles.
@@ -215,4 +245,6 @@ def render_limb(sim: Simulation, camera: CameraSpec, width: int, height: int, mu
     image = Image.fromarray(frame)
     state = sim.state
     draw_muscles(image, sim, state.path_points_m, state.activation, view, proj, highlight)
+    if skin and sim.body.skin.n_taxels:
+        draw_skin(image, sim, view, proj)
     return np.asarray(image)

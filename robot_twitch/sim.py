@@ -39,11 +39,11 @@ from robot_twitch.body.kinematics import homogeneous
 from robot_twitch.body.muscle import MuscleParameters
 from robot_twitch.body.muscle_kernel import MuscleKernel
 from robot_twitch.body.skin import SkinReader
-from robot_twitch.body.spec import Body
+from robot_twitch.body.spec import DEFAULT_CRIB_M, Body
 from robot_twitch.body.weld import bullet_urdf_text, read_urdf_tree, self_contact_possible
 from robot_twitch.errors import ConfigError
 
-GROUND_CHOICES = ("body", "none", "plane", "mattress")
+GROUND_CHOICES = ("body", "none", "plane", "mattress", "crib")
 BLOWUP_JOINT_SPEED_RAD_S = 1.0e3  # beyond this the integration has diverged
 
 
@@ -65,7 +65,7 @@ class SimConfig:
     """Collide the limb's links with each other (non-adjacent links only), where the body file
     allows it (its `self_collision` key)."""
     ground: str = "body"
-    """Surface under the limb: 'body' (the body file's choice), or 'none', 'plane', 'mattress'."""
+    """Surface under the limb: 'body' (the body file's choice), or 'none', 'plane', 'mattress', 'crib'."""
     weld_fixed_links: bool = True
     """Give Bullet each link joined by a fixed joint, that has mass and no collision shapes, welded
     into its parent: the same rigid body (exact composite inertia) with fewer links to integrate
@@ -228,7 +228,7 @@ class Simulation(ClosedOnExit):
     def _build_world(self) -> None:
         c = self.client
         configure_world(c, self.config)
-        self.ground_id = load_ground(c, self.config.ground_for(self.body))
+        self.ground_id = load_ground(c, self.config.ground_for(self.body), crib_m=self.body.spec.crib_m)
         with bullet_urdf(self.body, self.config) as urdf_path:
             limb = load_limb(c, self.body, self.config, urdf_path=urdf_path)
         self.robot_id, self.joint_indices, self.link_bullet_index = limb.robot_id, limb.joint_indices, \
@@ -337,6 +337,11 @@ class Simulation(ClosedOnExit):
                                *self._root_pose()) if self._skin.layout.n_taxels else np.zeros(0)
         return touch, contacts, skin
 
+    def link_frames(self) -> tuple[np.ndarray, np.ndarray]:
+        """World rotation (L, 3, 3) and origin (L, 3) [m] of every link's URDF frame in the current state."""
+        rot, pos = self.body.kinematics.link_frames(self.state.joint_pos_rad[None], *self._root_pose())
+        return rot[0], pos[0]
+
     # -- rendering -----------------------------------------------------------------------
     def camera_image(self, width: int, height: int, view: np.ndarray, projection: np.ndarray,
                      renderer: int | None = None) -> np.ndarray:
@@ -385,10 +390,14 @@ def configure_world(c: bullet_client.BulletClient, cfg: SimConfig) -> None:
 
 
 def load_ground(c: bullet_client.BulletClient, ground: str,
-                offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> int | None:
-    """Load 'plane', 'mattress' (translated by offset_m) or nothing ('none'); the body id or None."""
+                offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0),
+                crib_m: tuple[float, float, float, float] = DEFAULT_CRIB_M) -> int | None:
+    """Load 'plane', 'mattress' or 'crib' (translated by offset_m) or nothing ('none'); the body id
+    or None. crib_m: the crib's interior [x_min, x_max, y_min, y_max] in metres."""
     if ground == "plane":
         return c.loadURDF("plane.urdf")
+    if ground == "crib":
+        return load_crib(c, crib_m, offset_m)
     if ground == "mattress":
         # A soft crib mattress: 1.2 x 0.8 x 0.1 m, compliant contact (infant lies on it).
         half = [0.6, 0.4, 0.05]
@@ -399,6 +408,34 @@ def load_ground(c: bullet_client.BulletClient, ground: str,
         c.changeDynamics(mattress, -1, lateralFriction=0.8, contactStiffness=3.0e4, contactDamping=3.0e2)
         return mattress
     return None
+
+
+def load_crib(c: bullet_client.BulletClient, interior_m: tuple[float, float, float, float],
+              offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> int:
+    """A crib: a soft mattress filling the interior [x_min, x_max, y_min, y_max] (0.1 m thick, top at
+    z = 0.1 m, the 'mattress' ground's contact properties) and four rigid walls 0.35 m high around
+    it (links 0..3 of the body), which limbs can touch."""
+    x0, x1, y0, y1 = interior_m
+    ox, oy, oz = offset_m
+    half = [(x1 - x0) / 2, (y1 - y0) / 2, 0.05]
+    centre = [ox + (x0 + x1) / 2, oy + (y0 + y1) / 2, oz + 0.05]
+    mattress = c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=half)
+    mattress_look = c.createVisualShape(pybullet.GEOM_BOX, halfExtents=half, rgbaColor=[0.93, 0.9, 0.8, 1])
+    t, h = 0.01, 0.175  # wall half thickness and half height (from the mattress bottom)
+    walls = [([half[0] + t, 0, h], [t, half[1] + 2 * t, h]), ([-half[0] - t, 0, h], [t, half[1] + 2 * t, h]),
+             ([0, half[1] + t, h], [half[0], t, h]), ([0, -half[1] - t, h], [half[0], t, h])]
+    shapes = [c.createCollisionShape(pybullet.GEOM_BOX, halfExtents=e) for _, e in walls]
+    looks = [c.createVisualShape(pybullet.GEOM_BOX, halfExtents=e, rgbaColor=[0.85, 0.7, 0.5, 1]) for _, e in walls]
+    crib = c.createMultiBody(0.0, mattress, mattress_look, basePosition=centre,
+                             linkMasses=[0.0] * 4, linkCollisionShapeIndices=shapes, linkVisualShapeIndices=looks,
+                             linkPositions=[[p[0], p[1], p[2] - 0.05] for p, _ in walls],
+                             linkOrientations=[[0, 0, 0, 1]] * 4, linkInertialFramePositions=[[0, 0, 0]] * 4,
+                             linkInertialFrameOrientations=[[0, 0, 0, 1]] * 4, linkParentIndices=[0] * 4,
+                             linkJointTypes=[pybullet.JOINT_FIXED] * 4, linkJointAxis=[[0, 0, 1]] * 4)
+    c.changeDynamics(crib, -1, lateralFriction=0.5, contactStiffness=3.0e4, contactDamping=3.0e2)
+    for wall in range(4):
+        c.changeDynamics(crib, wall, lateralFriction=0.5)
+    return crib
 
 
 def integrated_joint_damping(c: bullet_client.BulletClient, limb: LimbHandles, body: Body,

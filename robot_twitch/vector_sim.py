@@ -105,7 +105,8 @@ class VectorSimulation(ClosedOnExit):
                     if plane is not None and per_world > 1:
                         c.setCollisionFilterGroupMask(plane, -1, _GROUND_GROUP, (1 << 30) - 1)
                 offset = tuple(float(v) for v in offsets[i])
-                mattress = load_ground(c, ground, offset) if ground == "mattress" else None
+                mattress = load_ground(c, ground, offset, self.body.spec.crib_m) \
+                    if ground in ("mattress", "crib") else None
                 limb = load_limb(c, self.body, cfg, offset, urdf_path)
                 if per_world > 1:
                     # Limb i collides with itself and the ground only (bit slot mod 30; the grid spacing
@@ -114,7 +115,8 @@ class VectorSimulation(ClosedOnExit):
                     for link in [-1, *range(c.getNumJoints(limb.robot_id))]:
                         c.setCollisionFilterGroupMask(limb.robot_id, link, group, group | _GROUND_GROUP)
                     if mattress is not None:
-                        c.setCollisionFilterGroupMask(mattress, -1, _GROUND_GROUP, group)
+                        for part in [-1, *range(c.getNumJoints(mattress))]:  # the crib's walls too
+                            c.setCollisionFilterGroupMask(mattress, part, _GROUND_GROUP, group)
                 self.limbs.append(limb)
                 self._limb_client.append(c)
         self._steppers = [functools.partial(pybullet.stepSimulation, physicsClientId=cl._client)

@@ -174,24 +174,47 @@ def test_leg_foot_touches_the_floor_and_only_with_a_floor(bodies):
 # -- infant -------------------------------------------------------------------------------------
 
 def test_infant_regions_sides_and_antagonist_pairs(bodies):
+    """Every region of each side has a pair of muscles that turn one of its joints in opposite
+    directions; left and right muscles mirror each other; the biarticular muscles cross two joints."""
     body = bodies["infant"]
-    assert body.spec.ground == "mattress" and body.spec.fixed_base
-    assert set(body.regions) == {"neck", "shoulder", "elbow", "wrist", "fingers"}
-    fingers = [j for j in body.joint_names if j.startswith("finger")]
-    assert len(fingers) >= 2
+    assert body.spec.ground == "crib" and body.spec.fixed_base
+    assert set(body.regions) == {"neck", "shoulder", "elbow", "wrist", "fingers", "hip", "knee", "ankle"}
+    assert len(body.muscle_names) >= 40
     for muscle in body.muscles:
-        assert muscle.side == (None if muscle.region == "neck" else "right"), muscle.name
+        expected = {"r_": "right", "l_": "left"}.get(muscle.name[:2])
+        assert muscle.side == expected, muscle.name
     arms = body.moment_arms(body.initial_posture())
-    for region in body.regions:
-        rows = [k for k, m in enumerate(body.muscles) if m.region == region]
-        paired = any(
-            np.sign(arms[a, j]) * np.sign(arms[b, j]) < 0
-            for a, b in itertools.combinations(rows, 2) for j in range(arms.shape[1])
-        )
-        assert paired, f"region {region} has no antagonist pair"
+    for side in ("right", "left", None):
+        for region in body.regions:
+            rows = [k for k, m in enumerate(body.muscles) if m.region == region and m.side == side]
+            if not rows:
+                continue
+            paired = any(np.sign(arms[a, j]) * np.sign(arms[b, j]) < 0
+                         for a, b in itertools.combinations(rows, 2) for j in range(arms.shape[1]))
+            assert paired, f"region {region} ({side}) has no antagonist pair"
+    crossed = _crossed(body)
+    for name in ("biceps", "triceps_long", "rectus_femoris", "hamstrings", "gastrocnemius"):
+        for side in "rl":
+            assert crossed[body.muscle_names.index(f"{side}_{name}")].sum() == 2, name
+    mirror = {n: n.replace("r_", "l_", 1) for n in body.muscle_names if n.startswith("r_")}
+    for right, left in mirror.items():
+        a, b = body.muscle_names.index(right), body.muscle_names.index(left)
+        assert body.muscle_params.max_isometric_force_n[a] == body.muscle_params.max_isometric_force_n[b]
 
 
-def test_infant_at_rest_lies_on_the_mattress(bodies):
+def test_infant_twitch_coupling_and_regions_act_on_real_limbs(bodies):
+    from robot_twitch.motor.twitch import mirror_indices
+
+    body = bodies["infant"]
+    mirror = mirror_indices(body.muscles)
+    for k, name in enumerate(body.muscle_names):
+        if name.startswith(("r_", "l_")):
+            assert body.muscle_names[mirror[k]] == ("l_" if name[0] == "r" else "r_") + name[2:]
+        else:
+            assert mirror[k] == -1
+
+
+def test_infant_at_rest_lies_on_the_mattress_hands_and_feet_included(bodies):
     body = bodies["infant"]
     n = len(body.muscle_names)
     with Simulation(body) as sim:
@@ -200,30 +223,122 @@ def test_infant_at_rest_lies_on_the_mattress(bodies):
         assert not state.blown_up
         assert np.abs(state.joint_vel_rad_s).max() < 0.5  # it settles
         resting = {link for link, other, force in state.contacts if other == "ground" and force > 0}
-        assert "head" in resting
-        assert resting & {"upper_arm", "forearm", "hand", "finger_index", "finger_little"}
+        assert {"head", "r_hand", "l_hand", "r_foot", "l_foot"} <= resting
         assert state.touch_n[body.link_names.index("head")] > 0
+        skin = body.skin
+        for link in ("head", "r_hand", "l_hand", "r_foot", "l_foot"):
+            assert state.skin_n[skin.taxels_of(link)].sum() > 0, link
 
 
-def test_infant_hand_flexion_produces_self_contact(bodies):
-    """With the arm swept up beside the head and the elbow bent, flexing the wrist and fingers
-    brings the fingers onto the torso: a self-contact the touch sensors report."""
+def test_infant_hand_reaches_the_face_and_the_feet_reach_the_legs(bodies):
+    """Self-contact: with the arm swept up beside the head and the elbow bent, flexing the wrist and
+    fingers brings the hand onto the head or trunk; with the knees flexed, the feet meet the legs."""
     body = bodies["infant"]
     n = len(body.muscle_names)
     q = body.initial_posture()
-    q[body.joint_names.index("shoulder_abduction")] = 2.0
-    q[body.joint_names.index("elbow")] = 2.4
+    q[body.joint_names.index("r_shoulder_abduction")] = 2.0
+    q[body.joint_names.index("r_elbow")] = 2.4
     flex = np.zeros(n)
-    for muscle in ("wrist_flexor", "index_flexor", "little_flexor"):
+    for muscle in ("r_wrist_flexor", "r_index_flexor", "r_little_flexor", "r_thumb_flexor"):
         flex[body.muscle_names.index(muscle)] = 1.0
+    hand = {"r_hand", "r_finger_index", "r_finger_little", "r_thumb"}
     with Simulation(body) as sim:
         state = sim.reset(q)
-        assert not [c for c in state.contacts if c[1] != "ground"]
-        self_contacts = set()
+        touched = set()
         for _ in range(50):
             state = sim.step(flex)
-            self_contacts |= {(a, b) for a, b, f in state.contacts if b != "ground" and f > 0}
-    assert self_contacts, "flexing the hand near the body produced no self-contact"
+            touched |= {frozenset((a, b)) for a, b, f in state.contacts if b != "ground" and f > 0}
+    assert any(pair & hand and pair & {"head", "torso"} for pair in touched), touched
+    q = body.initial_posture()
+    for side in "rl":
+        q[body.joint_names.index(f"{side}_knee")] = 2.0
+        q[body.joint_names.index(f"{side}_hip_flexion")] = 0.2
+    kick = np.zeros(n)
+    for muscle in ("r_biceps_femoris_short", "l_biceps_femoris_short", "r_gluteus_maximus", "l_gluteus_maximus"):
+        kick[body.muscle_names.index(muscle)] = 1.0
+    with Simulation(body) as sim:
+        sim.reset(q)
+        touched = set()
+        for _ in range(100):
+            state = sim.step(kick)
+            touched |= {frozenset((a, b)) for a, b, f in state.contacts if b != "ground" and f > 0}
+    feet = {"r_foot", "l_foot"}
+    legs = {"r_thigh", "l_thigh", "r_shank", "l_shank", "r_foot", "l_foot"}
+    assert any(pair & feet and len(pair & legs) == 2 for pair in touched), touched
+
+
+def test_infant_each_muscle_moves_its_joints_the_way_R_predicts(bodies):
+    """From rest, 100 ms of one muscle turns each joint it mainly acts on (|R| > 10 % of its largest
+    arm) the way R predicts: the joint acceleration M(q)^-1 R(q)^T F, with Bullet's mass matrix M.
+    For a monoarticular muscle that is the sign of R; a biarticular muscle may turn one of its
+    joints against its own torque through the coupling of the segments (Zajac & Gordon 1989, Exerc
+    Sport Sci Rev 17:187), and the prediction says when. Compared over the first 50 ms, without gravity
+    and mattress (contact forces are not in the prediction)."""
+    STEPS = 5
+    body = bodies["infant"]
+    n = len(body.muscle_names)
+    q0 = body.initial_posture()
+    arms = body.moment_arms(q0)
+    crossed = _crossed(body)
+    with Simulation(body, SimConfig(ground="none", gravity_m_s2=0.0)) as sim:
+        slot = np.argsort(np.argsort(sim.joint_indices))  # body joint k -> Bullet DOF slot
+        q_bullet = np.zeros_like(q0)
+        q_bullet[slot] = q0
+        mass = np.array(sim.client.calculateMassMatrix(sim.robot_id, q_bullet.tolist()))[np.ix_(slot, slot)]
+        induced = np.linalg.solve(mass, arms.T).T  # (M, J) acceleration per newton of each muscle
+        sim.reset()
+        rest = np.array([sim.step(np.zeros(n)).joint_pos_rad for _ in range(STEPS)])[-1]
+        checked = 0
+        for m in range(n):
+            sim.reset()
+            u = 0.8 * np.eye(n)[m]
+            moved = np.array([sim.step(u).joint_pos_rad for _ in range(STEPS)])[-1] - rest
+            for j in np.flatnonzero(np.abs(arms[m]) > 0.1 * np.abs(arms[m]).max()):
+                if crossed[m].sum() == 1:
+                    assert np.sign(induced[m, j]) == np.sign(arms[m, j])
+                assert np.sign(moved[j]) == np.sign(induced[m, j]) and abs(moved[j]) > 1e-3, (
+                    f"{body.muscle_names[m]} on {body.joint_names[j]}: R {arms[m, j]:+.4f} m, "
+                    f"predicted {induced[m, j]:+.1f} rad/s^2/N, moved {moved[j]:+.4f} rad")
+                checked += 1
+    assert checked >= n
+
+
+def test_infant_hands_reach_the_crib_walls(bodies):
+    body = bodies["infant"]
+    n = len(body.muscle_names)
+    q = body.initial_posture()
+    for side in "rl":
+        q[body.joint_names.index(f"{side}_shoulder_abduction")] = 1.5
+    u = np.zeros(n)
+    for side in "rl":  # extend elbow, wrist and fingers, the shoulder held by the pectoralis
+        for muscle in ("triceps_lateral", "wrist_extensor", "index_extensor", "little_extensor"):
+            u[body.muscle_names.index(f"{side}_{muscle}")] = 1.0
+        u[body.muscle_names.index(f"{side}_pectoralis")] = 0.3
+    with Simulation(body) as sim:
+        sim.reset(q)
+        walls = set()
+        for _ in range(60):
+            sim.step(u)
+            for p in sim.client.getContactPoints(bodyA=sim.robot_id, bodyB=sim.ground_id):
+                if p[4] >= 0:  # the crib's walls are its links 0..3; the mattress is its base
+                    walls.add((body.link_names[sim._link_slot[p[3]]][0], p[4]))
+    assert {side for side, _ in walls} == {"r", "l"}, walls
+
+
+def test_infant_generator_scales_with_age(tmp_path):
+    from robot_twitch.body.infant import anthropometry, infant_urdf
+    from robot_twitch.body.urdf import read_urdf
+    from robot_twitch.errors import BodyFileError
+
+    newborn, toddler = anthropometry(0), anthropometry(104)
+    assert newborn.length_m == pytest.approx(0.495) and toddler.mass_kg == pytest.approx(11.85)
+    (tmp_path / "a.urdf").write_text(infant_urdf(newborn))
+    (tmp_path / "b.urdf").write_text(infant_urdf(toddler))
+    elbow = {p: next(j for j in read_urdf(tmp_path / p).joints if j.name == "r_wrist").origin_xyz_m[0]
+             for p in ("a.urdf", "b.urdf")}
+    assert elbow["b.urdf"] / elbow["a.urdf"] == pytest.approx(toddler.length_m / newborn.length_m)
+    with pytest.raises(BodyFileError, match="age_weeks"):
+        anthropometry(200)
 
 
 def test_touch_reads_newtons_whatever_the_number_of_substeps(bodies):

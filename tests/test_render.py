@@ -154,3 +154,42 @@ def test_limb_env_renders_under_record_video(tmp_path: Path):
     env.close()
     videos = list((tmp_path / "videos").glob("*.mp4"))
     assert videos and videos[0].stat().st_size > 0
+
+
+def test_infant_arm_twitch_is_visible_in_env_render():
+    """The default camera frames the whole infant: one arm muscle changes >= 0.5 % of the pixels."""
+    env = gym.make("RobotTwitch/Limb-v0", body="infant", render_mode="rgb_array")
+    env.reset(seed=0)
+    body = env.unwrapped.body
+    n = len(body.muscle_names)
+    for _ in range(20):
+        env.step(np.zeros(n, dtype=np.float32))
+    before = env.render()
+    for muscle in ("r_brachialis", "l_deltoid"):
+        env.reset(seed=0)
+        for _ in range(20):
+            env.step(np.zeros(n, dtype=np.float32))
+        u = np.zeros(n, dtype=np.float32)
+        u[body.muscle_names.index(muscle)] = 1.0
+        for _ in range(20):
+            env.step(u)
+        after = env.render()
+        changed = (np.abs(before.astype(int) - after.astype(int)).sum(axis=-1) > 30).mean()
+        assert changed >= 0.005, (muscle, changed)
+    env.close()
+
+
+def test_touched_taxels_are_drawn_by_force():
+    from robot_twitch.render import skin_rgb
+
+    body = load_body("infant")
+    with Simulation(body) as sim:
+        for _ in range(30):
+            sim.step(np.zeros(len(body.muscle_names)))
+        camera = default_camera(body)
+        plain = render_limb(sim, camera, 320, 240, muscles=True, skin=False)
+        drawn = render_limb(sim, camera, 320, 240, muscles=True, skin=True)
+    touched = np.abs(drawn.astype(int) - plain.astype(int)).sum(axis=-1) > 30
+    assert touched.sum() > 20  # head, hands and feet rest on the mattress
+    light, heavy = skin_rgb(np.array([0.002, 2.0]))
+    assert light[1] > heavy[1]  # more force: redder

@@ -36,13 +36,14 @@ from robot_twitch.yaml_file import read_yaml_mapping
 
 BODY_KEYS = {
     "name", "urdf", "fixed_base", "base_position", "base_orientation_rpy", "ground", "self_collision",
-    "joint_damping_nms", "initial_posture", "muscles", "skin",
+    "joint_damping_nms", "initial_posture", "muscles", "skin", "crib_m",
 }
 MUSCLE_KEYS = {
     "name", "region", "side", "max_isometric_force_n", "optimal_fiber_length_m",
     "tendon_slack_length_m", "max_contraction_velocity_lopt_per_s", "path",
 }
-GROUNDS = ("none", "plane", "mattress")
+GROUNDS = ("none", "plane", "mattress", "crib")
+DEFAULT_CRIB_M = (-0.40, 0.42, -0.285, 0.285)  # crib interior [x_min, x_max, y_min, y_max] in m
 SIDES = ("left", "right")
 
 
@@ -82,6 +83,7 @@ class BodySpec:
     muscles: tuple[MuscleSpec, ...]
     self_collision: bool = True  # whether links of this body can touch each other
     skin: SkinSpec | None = None  # taxel spacing per link; None: no skin
+    crib_m: tuple[float, float, float, float] = DEFAULT_CRIB_M  # interior of the 'crib' ground
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,13 @@ def _unknown_keys(found: dict, allowed: set[str], path: Path, where: str) -> Non
             raise BodyFileError(path, f"{where}{key}", f"unknown key{extra}")
 
 
+def _crib(value: Any, path: Path) -> tuple[float, float, float, float]:
+    crib = _vector(value, path, "crib_m", 4)
+    if not (crib[0] < crib[1] and crib[2] < crib[3]):
+        raise BodyFileError(path, "crib_m", f"{value!r} must be [x_min, x_max, y_min, y_max] with min < max (metres)")
+    return crib  # type: ignore[return-value]
+
+
 def _joint_damping(value: Any, joint_names: list[str], path: Path) -> tuple[float, ...]:
     """Passive joint viscosity [N m s/rad]: one number for every joint, or {joint: value} with an
     optional `default` for the joints not named."""
@@ -337,6 +346,7 @@ def read_body_spec(path: Path) -> tuple[BodySpec, Skeleton]:
         muscles=muscles,
         self_collision=self_collision,
         skin=parse_skin(raw.get("skin"), path, skeleton.link_names),
+        crib_m=_crib(raw.get("crib_m", list(DEFAULT_CRIB_M)), path),
     )
     return spec, skeleton
 

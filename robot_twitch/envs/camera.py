@@ -99,8 +99,8 @@ def default_camera(body: Body, samples: int = 256, aspect: float = 4.0 / 3.0,
 
     The view direction follows the shape of the swept volume: a limb that moves in a vertical
     plane (planar_arm: x-z) is seen face-on along the plane's normal from slightly above; a body
-    lying flat (an infant on a mattress) is seen obliquely from above, with its long horizontal
-    axis across the image. ``margin_m`` pads every point for the link radii (default: 6 cm or
+    lying flat (an infant in a crib) is seen from its left side and above (70 degrees down), with
+    x (head to feet, the convention of the built-in bodies) across the image. ``margin_m`` pads every point for the link radii (default: 6 cm or
     8 % of the largest extent, whichever is larger). ``aspect`` is image width / height.
     """
     points = swept_points(body, samples)
@@ -110,9 +110,9 @@ def default_camera(body: Body, samples: int = 256, aspect: float = 4.0 / 3.0,
     offsets = np.array(list(itertools.product((-pad, pad), repeat=3)))
     padded = (points[:, None, :] + offsets[None]).reshape(-1, 3)
     if extent[2] < 0.5 * max(extent[0], extent[1]):
-        # Lying flat: oblique view from above, long horizontal axis across the image.
-        yaw = 0.0 if extent[0] >= extent[1] else 90.0
-        pitch = -50.0
+        # Lying flat: from the side (x, head to feet by the bodies' convention, across the image)
+        # and above.
+        yaw, pitch = 0.0, -70.0
     else:
         # Upright or hanging: face-on to the thinner horizontal axis, from slightly above.
         yaw = 0.0 if extent[1] <= extent[0] else 90.0
