@@ -127,5 +127,7 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     if runner.config.outputs.plots:
         from robot_twitch.plots import write_run_plots
 
-        write_run_plots(run_dir, runner.body, maps, truth.moment_arms, rows, runner.delivered_events())
+        twitch = runner.config.drive.twitch
+        age = (twitch.age_weeks, twitch.age_rate_weeks_per_h) if runner.config.drive.kind == "twitch" else None
+        write_run_plots(run_dir, runner.body, maps, truth.moment_arms, rows, runner.delivered_events(), age)
     return summary

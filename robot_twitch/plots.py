@@ -98,7 +98,10 @@ def plot_learning_curves(rows: list[dict[str, float]], path: Path) -> None:
 
 
 def write_run_plots(run_dir: Path, body: Any, maps: dict[str, np.ndarray], truth: np.ndarray,
-                    rows: list[dict[str, float]], events: list[Any]) -> None:
+                    rows: list[dict[str, float]], events: list[Any],
+                    age: tuple[float, float] | None = None) -> None:
+    """maps.png, learning_curves.png and twitch_raster.png (with an age axis when ``age`` =
+    (start weeks, weeks per hour) advances)."""
     plots = run_dir / "plots"
     plots.mkdir(exist_ok=True)
     plot_maps(body, maps, truth, plots / "maps.png")
@@ -109,5 +112,5 @@ def write_run_plots(run_dir: Path, body: Any, maps: dict[str, np.ndarray], truth
 
         from robot_twitch.motor.plot import plot_twitch_raster
 
-        fig = plot_twitch_raster(events, list(body.muscle_names), plots / "twitch_raster.png")
+        fig = plot_twitch_raster(events, list(body.muscle_names), plots / "twitch_raster.png", age=age)
         plt.close(fig)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-EVENT_KINDS: tuple[str, ...] = ("positive", "negative")
+POLARITIES: tuple[str, ...] = ("positive", "negative")
 
 
 @dataclass(frozen=True)
@@ -27,43 +27,60 @@ class TwitchEvent:
         muscle: muscle name.
         muscle_index: column of the muscle in the drive's excitation, 0..M-1.
         region: body region of the muscle ("neck", "wrist", ...).
-        kind: "positive" (brief contraction) or "negative" (brief loss of tone).
+        polarity: "positive" (positive myoclonus: a brief contraction) or "negative" (negative
+            myoclonus: a brief loss of tone, possible only where the muscle had tone to lose).
         amplitude: peak change of excitation: added excitation for a positive twitch, removed
             tone for a negative one (>= 0, before clipping to [0, 1]).
         duration_s: pulse length as rendered (whole control steps) [s].
         sleep_state: state at onset ("wake", "quiet", "active").
         burst_index: index of the burst the twitch belongs to (-1 under Poisson timing).
         twitch_index: index of the (possibly multi-muscle) twitch; shared by co-activated muscles.
+        near_transition: onset within ``transition_window_s`` of a change of sleep state
+            (drowsiness at sleep onset, arousal, quiet-active transition).
     """
 
     onset_s: float
     muscle: str
     muscle_index: int
     region: str
-    kind: str
+    polarity: str
     amplitude: float
     duration_s: float
     sleep_state: str
     burst_index: int = -1
     twitch_index: int = -1
+    near_transition: bool = False
 
 
-_FIELD_TYPES: dict[str, type] = {
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value) in ("True", "true", "1"):
+        return True
+    if str(value) in ("False", "false", "0", ""):
+        return False
+    raise ValueError(f"{value!r} is not a boolean")
+
+
+_FIELD_TYPES: dict[str, Callable[[object], object]] = {
     "onset_s": float,
     "muscle": str,
     "muscle_index": int,
     "region": str,
-    "kind": str,
+    "polarity": str,
     "amplitude": float,
     "duration_s": float,
     "sleep_state": str,
     "burst_index": int,
     "twitch_index": int,
+    "near_transition": _bool,
 }
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TwitchEvent))
 
 
 def _coerce(row: dict[str, object]) -> TwitchEvent:
+    if "polarity" not in row and "kind" in row:  # event logs written before the rename
+        row = {**row, "polarity": row["kind"]}
     kwargs = {name: _FIELD_TYPES[name](row[name]) for name in FIELD_NAMES if name in row}
     return TwitchEvent(**kwargs)  # type: ignore[arg-type]
 

@@ -43,6 +43,7 @@ def plot_twitch_raster(
     *,
     t_range_s: tuple[float, float] | None = None,
     title: str | None = None,
+    age: tuple[float, float] | None = None,
 ) -> Figure:
     """Raster of twitches by muscle over time, with the hypnogram above it.
 
@@ -57,6 +58,8 @@ def plot_twitch_raster(
             hypnogram goes into an inset above it), or None.
         t_range_s: (start, end) time window [s]; None = everything.
         title: figure title.
+        age: (age_weeks at t = 0, weeks per simulated hour) of a run whose age advances: adds an
+            age axis on top, so that the shift of twitching between regions can be read off.
 
     Returns:
         The matplotlib Figure.
@@ -93,7 +96,7 @@ def plot_twitch_raster(
 
     row = {n: i for i, n in enumerate(names)}
     for kind, marker, colour in (("positive", "^", "#c0392b"), ("negative", "v", "#2471a3")):
-        pts = [(e.onset_s, row[e.muscle]) for e in events if e.kind == kind and e.muscle in row]
+        pts = [(e.onset_s, row[e.muscle]) for e in events if e.polarity == kind and e.muscle in row]
         if pts:
             x, y = zip(*pts, strict=True)
             ax.scatter(x, y, marker=marker, s=18, c=colour, label=f"{kind} ({len(pts)})",
@@ -102,6 +105,10 @@ def plot_twitch_raster(
     ax.set_ylim(len(names) - 0.5, -0.5)
     ax.set_xlabel("time [s]")
     ax.set_ylabel("muscle")
+    if age is not None and age[1] > 0:
+        start, rate = float(age[0]), float(age[1]) / 3600.0
+        top = ax.secondary_xaxis("top", functions=(lambda t: start + rate * t, lambda a: (a - start) / rate))
+        top.set_xlabel("age [weeks]")
     if events:
         ax.legend(loc="upper right", fontsize="small")
     if title:

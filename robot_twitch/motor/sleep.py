@@ -197,6 +197,13 @@ class SleepCycle:
                 self._bout_end_step = pos + self._draw_bout()
         return codes
 
+    def change_steps(self) -> np.ndarray:
+        """(K,) steps at which the state changes, as far as drawn: the ends of the completed
+        bouts and of the current one (none when ``hold_state``)."""
+        if self.config.hold_state:
+            return np.zeros(0, dtype=np.int64)
+        return np.array([end for _, _, end in self.bouts] + [self._bout_end_step], dtype=np.int64)
+
 
 def hypnogram_segments(codes: np.ndarray) -> list[tuple[int, int, int]]:
     """Runs of equal state in a (T,) code array: list of (code, start index, end index excl.)."""

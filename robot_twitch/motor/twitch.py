@@ -2,12 +2,17 @@
 
 What is modelled (facts from SCIENCE.md, "The phenomenon"):
 
-* **Kinds.** Positive myoclonus is a brief excitation pulse added to a muscle; negative
-  myoclonus is a brief drop of the muscle's tonic excitation, so it can only occur where the
-  muscle has tone (a negative twitch drawn for a toneless muscle is rendered as positive).
+* **Polarity.** Positive myoclonus is a brief excitation pulse added to a muscle; negative
+  myoclonus is a brief drop of the muscle's excitation at onset (tone in quiet sleep, the awake
+  movement in wake), so it can only occur where the muscle has tone to lose: never against the
+  atonia of active sleep (a negative twitch drawn for a muscle without excitation is rendered as
+  positive).
 * **When.** Twitches occur in active (REM) sleep against atonia; none in quiet sleep or wake
   by default, since twitching stops at waking.  From ~3 months twitches also appear in quiet
-  sleep with sleep spindles (Sokoloff et al. 2021, Curr Biol): ``quiet_rate_factor``.
+  sleep with sleep spindles (Sokoloff et al. 2021, Curr Biol): ``quiet_rate_factor``.  Around
+  changes of state (drowsiness at sleep onset, arousals) ``transition_rate_factor`` applies.
+* **Age.** ``age_rate_weeks_per_h`` advances the age during the run; each twitch's muscle is
+  drawn with the region weights at its onset age.
 * **Timing.** At all ages twitches come mostly in bursts separated by <= 10 s (Sokoloff,
   Hickerson, Wen, Tobias, McMurray & Blumberg, Dev Psychobiol; human infants, first 7 months);
   within a burst they are tens to hundreds of ms apart.  Inter-burst intervals are lognormal
@@ -124,9 +129,16 @@ class TwitchConfig:
     """Twitch rate in quiet sleep relative to active sleep (0: none; >0 from ~3 months)."""
     wake_rate_factor: float = 0.0
     """Twitch rate in wake relative to active sleep (0: twitching stops at waking)."""
-    # -- kind --------------------------------------------------------------------------------
+    transition_rate_factor: float = 0.0
+    """Twitch rate within ``transition_window_s`` of a change of sleep state (drowsiness at
+    sleep onset, arousals, quiet-active transitions; hypnic jerks), relative to active sleep;
+    the larger of this and the state's own factor applies (0: no extra twitching)."""
+    transition_window_s: float = 10.0
+    """Half-width of the window around each change of sleep state [s]."""
+    # -- polarity ------------------------------------------------------------------------------
     negative_fraction: float = 0.2
-    """Probability that a twitch of a muscle with tone is negative (a brief loss of tone)."""
+    """Probability that a twitch of a muscle with tone (its excitation at onset, from tone or
+    awake movement) is negative myoclonus, a brief loss of that excitation."""
     negative_depth: float = 1.0
     """Fraction of the tone removed at the trough of a negative twitch."""
     # -- pulse -------------------------------------------------------------------------------
@@ -154,7 +166,10 @@ class TwitchConfig:
     spatial_mode: str = "developmental"
     """"developmental" (region weights and age schedule) or "uniform" (all muscles equal)."""
     age_weeks: float = 0.0
-    """Postnatal age [weeks]; drives the developmental schedule."""
+    """Postnatal age at the start of the run [weeks]; drives the developmental schedule."""
+    age_rate_weeks_per_h: float = 0.0
+    """Development during the run: weeks of age per simulated hour (0: age fixed). Age at time
+    t is age_weeks + age_rate_weeks_per_h * t / 3600, and the region weights follow it."""
     region_weights: Mapping[str, float] = field(
         default_factory=lambda: DEFAULT_REGION_WEIGHTS, hash=False
     )
@@ -200,6 +215,8 @@ class TwitchConfig:
             check_range(o, "poisson_rate_hz", self.poisson_rate_hz, 0.0, lo_open=True)
         check_range(o, "quiet_rate_factor", self.quiet_rate_factor, 0.0, 1.0)
         check_range(o, "wake_rate_factor", self.wake_rate_factor, 0.0, 1.0)
+        check_range(o, "transition_rate_factor", self.transition_rate_factor, 0.0, 1.0)
+        check_range(o, "transition_window_s", self.transition_window_s, 0.0)
         check_range(o, "negative_fraction", self.negative_fraction, 0.0, 1.0)
         check_range(o, "negative_depth", self.negative_depth, 0.0, 1.0)
         check_choice(o, "pulse_shape", self.pulse_shape, PULSE_SHAPES)
@@ -218,6 +235,7 @@ class TwitchConfig:
         check_range(o, "bilateral_coupling", self.bilateral_coupling, 0.0, 1.0)
         check_choice(o, "spatial_mode", self.spatial_mode, ("developmental", "uniform"))
         check_range(o, "age_weeks", self.age_weeks, 0.0, 520.0)
+        check_range(o, "age_rate_weeks_per_h", self.age_rate_weeks_per_h, 0.0, 1000.0)
         if not isinstance(self.region_weights, Mapping):
             fail(o, "region_weights", self.region_weights, "a mapping region -> weight >= 0")
         for region, w in self.region_weights.items():
@@ -283,26 +301,36 @@ class TwitchConfig:
             self.inter_burst_max_s,
         )
 
-    def region_weight(self, region: str) -> float:
-        """Relative per-muscle twitch rate of ``region`` at ``age_weeks``.
+    def age_at(self, time_s: np.ndarray | float) -> np.ndarray:
+        """Age [weeks] at simulated time(s) ``time_s``: age_weeks + rate * t / 3600."""
+        return self.age_weeks + self.age_rate_weeks_per_h * np.asarray(time_s, dtype=float) / 3600.0
+
+    def region_weight(self, region: str, age_weeks: float | None = None) -> float:
+        """Relative per-muscle twitch rate of ``region`` at ``age_weeks`` (default: the start age).
 
         Neck (head-control regions): base * (late + (1 - late) * (1 - s(head_control))).
         Wrist/fingers (reaching regions): base * (1 + (late - 1) * s(reaching_onset)),
-        with s(a0) = logistic((age_weeks - a0) / transition_width_weeks).
+        with s(a0) = logistic((age - a0) / transition_width_weeks).
         """
+        age = self.age_weeks if age_weeks is None else age_weeks
+        return float(self.region_weights_at([region], np.array([age]))[0, 0])
+
+    def region_weights_at(self, regions: Sequence[str], ages_weeks: np.ndarray) -> np.ndarray:
+        """(A, R) weights of ``regions`` (R,) at each of ``ages_weeks`` (A,) (see region_weight)."""
+        ages = np.asarray(ages_weeks, dtype=float)[:, None]
         if self.spatial_mode == "uniform":
-            return 1.0
-        w = float(self.region_weights.get(region, self.default_region_weight))
+            return np.ones((ages.shape[0], len(regions)))
+        w = np.array([float(self.region_weights.get(r, self.default_region_weight)) for r in regions])
+        w = np.broadcast_to(w, (ages.shape[0], len(regions))).copy()
 
-        def s(a0: float) -> float:
-            return 1.0 / (1.0 + math.exp(-(self.age_weeks - a0) / self.transition_width_weeks))
+        def s(a0: float) -> np.ndarray:
+            return 1.0 / (1.0 + np.exp(-(ages - a0) / self.transition_width_weeks))
 
-        if region in self.head_control_regions:
-            late = self.neck_late_factor
-            w *= late + (1.0 - late) * (1.0 - s(self.head_control_weeks))
-        if region in self.reaching_regions:
-            w *= 1.0 + (self.distal_late_factor - 1.0) * s(self.reaching_onset_weeks)
-        return w
+        neck = np.array([r in self.head_control_regions for r in regions])
+        distal = np.array([r in self.reaching_regions for r in regions])
+        late = self.neck_late_factor
+        w = np.where(neck, w * (late + (1.0 - late) * (1.0 - s(self.head_control_weeks))), w)
+        return np.where(distal, w * (1.0 + (self.distal_late_factor - 1.0) * s(self.reaching_onset_weeks)), w)
 
 
 _SIDE_WORDS = {"left": "right", "right": "left", "l": "r", "r": "l"}
@@ -467,6 +495,28 @@ class TwitchDrive(BufferedDrive):
 
     # -- rendering ---------------------------------------------------------------------------
 
+    def _near_transition(self, onset_steps: np.ndarray) -> np.ndarray:
+        """(N,) bool: onset within ``transition_window_s`` of a change of sleep state.
+
+        The hypnogram is drawn bout by bout, so every change up to the end of the current bout
+        is known when a block is rendered.
+        """
+        changes = self.sleep_cycle.change_steps()
+        if changes.size == 0 or onset_steps.size == 0:
+            return np.zeros(onset_steps.size, dtype=bool)
+        idx = np.clip(np.searchsorted(changes, onset_steps), 1, changes.size) - 1
+        nearest = np.minimum(np.abs(onset_steps - changes[idx]),
+                             np.abs(changes[np.minimum(idx + 1, changes.size - 1)] - onset_steps))
+        return nearest * self.control_dt_s <= self.config.transition_window_s
+
+    def _weights_at(self, onset_steps: np.ndarray) -> np.ndarray:
+        """(N, M) muscle-choice probabilities at each onset's age (row-normalised)."""
+        if self.config.age_rate_weeks_per_h == 0.0:
+            return np.broadcast_to(self.muscle_weights, (onset_steps.size, self.n_muscles))
+        ages = self.config.age_at(onset_steps * self.control_dt_s)
+        w = self.config.region_weights_at(self._regions, ages)
+        return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
+
     def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
         c, m, dt = self.config, self.n_muscles, self.control_dt_s
         codes = self.sleep_cycle.render(start_step, n_steps)
@@ -501,10 +551,15 @@ class TwitchDrive(BufferedDrive):
 
         local = onset - start_step
         state_at = codes[local] if n_cand else np.zeros(0, dtype=np.int8)
-        keep = gate_u < self._state_factor[state_at]
-        # Weighted sampling without replacement (Gumbel top-k).
+        near = self._near_transition(onset)
+        factor = self._state_factor[state_at]
+        if c.transition_rate_factor > 0:
+            factor = np.where(near, np.maximum(factor, c.transition_rate_factor), factor)
+        keep = gate_u < factor
+        # Weighted sampling without replacement (Gumbel top-k), by the weights at each onset's age.
         with np.errstate(divide="ignore"):
-            keys = np.log(self.muscle_weights)[None, :] + gumbel
+            keys = np.log(self._weights_at(onset))
+        keys = keys + gumbel
         chosen = np.argsort(-keys, axis=1, kind="stable")[:, :k]
 
         ev_rows: list[int] = []
@@ -523,7 +578,9 @@ class TwitchDrive(BufferedDrive):
             st = int(state_at[i])
             onset_s = int(onset[i]) * dt
             for mu, slot in zip(muscles, slots, strict=True):
-                tone = float(self.tone[st, mu]) if st != WAKE_CODE or self._wake is None else 0.0
+                # Negative myoclonus needs tone to lose: the excitation at onset (sleep tone, or
+                # awake movement in wake); against atonia every twitch is positive.
+                tone = float(base[local[i], mu])
                 negative = tone > 0.0 and neg_u[i, slot] < c.negative_fraction
                 a = tone * c.negative_depth if negative else float(amp[i, slot])
                 n_d = int(dur_steps[i, slot])
@@ -538,12 +595,13 @@ class TwitchDrive(BufferedDrive):
                         muscle=self.muscle_names[mu],
                         muscle_index=mu,
                         region=self._regions[mu],
-                        kind="negative" if negative else "positive",
+                        polarity="negative" if negative else "positive",
                         amplitude=a,
                         duration_s=n_d * dt,
                         sleep_state=STATE_ORDER[st].value,
                         burst_index=int(burst[i]),
                         twitch_index=self._twitch_count,
+                        near_transition=bool(near[i]),
                     )
                 )
                 self._event_steps.append(int(onset[i]))

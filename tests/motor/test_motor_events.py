@@ -30,7 +30,7 @@ def _events() -> list[TwitchEvent]:
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
 def test_event_log_round_trips_exactly(tmp_path: Path, suffix: str) -> None:
     events = _events()
-    assert len(events) > 100 and {e.kind for e in events} == {"positive", "negative"}
+    assert len(events) > 100 and {e.polarity for e in events} == {"positive", "negative"}
     path = save_events(events, tmp_path / f"events{suffix}")
     loaded = load_events(path)
     assert loaded == events

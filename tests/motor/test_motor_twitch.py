@@ -138,17 +138,17 @@ def test_negative_fraction_where_tone_exists() -> None:
     toned = [e for e in trace.events if e.region in ("neck", "elbow")]
     toneless = [e for e in trace.events if e.region not in ("neck", "elbow")]
     assert len(toned) > 500
-    neg_frac = np.mean([e.kind == "negative" for e in toned])
+    neg_frac = np.mean([e.polarity == "negative" for e in toned])
     assert neg_frac == pytest.approx(0.3, abs=0.05)
-    assert all(e.kind == "positive" for e in toneless)  # negative myoclonus needs tone
+    assert all(e.polarity == "positive" for e in toneless)  # negative myoclonus needs tone
     # A negative twitch removes tone: excitation dips below the tonic level at its onset.
-    neg = next(e for e in toned if e.kind == "negative")
+    neg = next(e for e in toned if e.polarity == "negative")
     row = round(neg.onset_s / trace.control_dt_s)
     tone = 0.3 if neg.region == "neck" else 0.2
     assert neg.amplitude == pytest.approx(tone)
     assert trace.excitation[row, neg.muscle_index] < tone
     # Default (atonia everywhere): no negative twitch at all.
-    assert all(e.kind == "positive" for e in _train(TwitchConfig(sleep=ACTIVE_ONLY), 7200.0, 1)
+    assert all(e.polarity == "positive" for e in _train(TwitchConfig(sleep=ACTIVE_ONLY), 7200.0, 1)
                .events)
 
 
