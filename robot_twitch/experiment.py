@@ -405,6 +405,10 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
             raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}; "
                                             "resuming would diverge again (change the body or sim settings)")
         check_writable_folder(resume, "run directory")
+        from robot_twitch.checkpoint import CHECKPOINT_KIND
+        from robot_twitch.runstate import load_state
+
+        load_state(resume / CHECKPOINT_FILE, CHECKPOINT_KIND)  # a damaged file fails before the world is built
         config = load_config(resume / "config.yaml")
         run_dir = resume
     else:

@@ -277,7 +277,7 @@ class _DriveView:
         self.n_muscles = n_muscles
         self._step: Callable[[], np.ndarray] = drive.step if hasattr(drive, "step") else drive
         self._seen = 0
-        self._last = np.zeros(n_muscles)
+        self._last: np.ndarray | None = None  # the previous row; the first row is the baseline
 
     def step(self) -> np.ndarray:
         u = np.asarray(self._step(), dtype=float).reshape(-1)
@@ -298,7 +298,9 @@ class _DriveView:
             new = events[self._seen:]
             self._seen = len(events)
             return [(float(e.onset_s), int(e.muscle_index)) for e in new]
-        rising = np.flatnonzero(u - self._last > 0.2)
+        # A drive without an event log: a twitch is a rise of > 0.2 in one step. The first row is
+        # the baseline (tonic excitation at t = 0 is not a twitch of every muscle).
+        rising = np.flatnonzero(u - (u if self._last is None else self._last) > 0.2)
         self._last = u
         return [(None, int(m)) for m in rising]
 

@@ -159,7 +159,7 @@ def test_bodies_and_envs_commands(capsys):
     assert "RobotTwitch/Limb-v0" in capsys.readouterr().out
 
 
-def test_sweep_two_workers_aggregates_with_ci(tiny_config, tmp_path):
+def test_sweep_two_workers_aggregates_with_ci(tiny_config, tmp_path, capsys):
     from robot_twitch.sweep import run_sweep
 
     sweep_dir = run_sweep(str(tiny_config), grid=["drive.twitch.amplitude_mean=0.5,0.9"], seeds=2,
@@ -169,6 +169,15 @@ def test_sweep_two_workers_aggregates_with_ci(tiny_config, tmp_path):
     table = (sweep_dir / "aggregate.md").read_text()
     assert "drive.twitch.amplitude_mean=0.5" in table and "±" in table
     assert (sweep_dir / "aggregate.csv").is_file() and (sweep_dir / "plots" / "curves.png").is_file()
+    # Progress after each run, run folders named after the condition, a report of real tables.
+    err = capsys.readouterr().err
+    assert "sweep: 1/4 runs done" in err and "sweep: 4/4 runs done" in err and "left" in err
+    names = sorted(p.name for p in (sweep_dir / "runs").iterdir())
+    assert [n.split("-seed")[0] for n in names] == ["tiny-amplitude_mean-0.5"] * 2 + ["tiny-amplitude_mean-0.9"] * 2
+    assert main(["report", str(sweep_dir)]) == 0
+    from test_report import check_sweep_report
+
+    check_sweep_report(sweep_dir / "report.html")
 
 
 def test_sweep_ray_backend_on_a_local_cluster(tiny_config, tmp_path):

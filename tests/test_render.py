@@ -193,3 +193,27 @@ def test_touched_taxels_are_drawn_by_force():
     assert touched.sum() > 20  # head, hands and feet rest on the mattress
     light, heavy = skin_rgb(np.array([0.002, 2.0]))
     assert light[1] > heavy[1]  # more force: redder
+
+
+def test_video_caption_counts_the_twitches_shown_from_the_first_frame(monkeypatch, tmp_path):
+    """Frame k's caption counts exactly the events with onset before the simulated time it shows;
+    a drive without an event log is not credited with a twitch per tonically active muscle."""
+    import robot_twitch.video as video
+
+    captions: list[tuple[float, int]] = []
+    add_frame = video.VideoRecorder.add_frame
+
+    def spy(self, state, caption=None, panel=None, highlight=None):
+        captions.append((state.time_s, caption["twitches"]))
+        return add_frame(self, state, caption, panel, highlight)
+
+    monkeypatch.setattr(video.VideoRecorder, "add_frame", spy)
+    drive = video.PulseDrive(6, rate_hz=8.0, rng=np.random.default_rng(3))
+    result = video.record_demo("planar_arm", drive, 2.0, tmp_path / "a.gif", (48, 32), 15)
+    assert captions[0] == (0.0, 0)
+    for time_s, shown in captions:
+        assert shown == sum(e.onset_s < time_s - 1e-9 for e in drive.events)
+    assert result.twitches == captions[-1][1] > 0
+    captions.clear()
+    tonic = video.record_demo("planar_arm", lambda: np.full(6, 0.5), 0.5, tmp_path / "b.gif", (48, 32), 10)
+    assert tonic.twitches == 0 and all(shown == 0 for _, shown in captions)
