@@ -102,6 +102,22 @@ def save_state(path: Path, tree: Any, kind: str) -> None:
 
 
 # -- decoding ---------------------------------------------------------------------------------
+def _unreadable(path: Path, exc: BaseException, expected: str) -> str:
+    """One phrase for a file np.load could not read (allow_pickle=False refuses pickles with ValueError)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        head = b""
+    is_pickle = len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5  # pickle protocols 2-5
+    if is_pickle or text.startswith("Object arrays cannot be loaded"):
+        return "holds pickled Python objects, which robot_twitch never loads (unpickling can run code)"
+    if "pickled data" in text:  # numpy's guess for any file that is neither .npy nor .npz
+        text = "neither .npz nor .npy"
+    return f"not {expected} (truncated, corrupt or not .npz: {text})"
+
+
 def _arrays_of(path: Path, data: Any) -> dict[str, np.ndarray]:
     """Every member of an open npz as an array; members that are not .npy arrays are refused."""
     if not isinstance(data, np.lib.npyio.NpzFile):
@@ -181,9 +197,7 @@ def load_state(path: Path, kind: str) -> Any:
     except StateFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, io.UnsupportedOperation) as exc:
-        # np.load refuses pickled objects with a ValueError; anything else is a damaged file.
-        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StateFileError(path, f"not a readable {kind} file (truncated, corrupt or not .npz: {problem})") from None
+        raise StateFileError(path, _unreadable(path, exc, f"a readable {kind} file")) from None
     raw = arrays.pop(MANIFEST_KEY)
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise StateFileError(path, "corrupt: the manifest is not a byte string")
@@ -261,8 +275,7 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
     except StateFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, io.UnsupportedOperation) as exc:
-        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StateFileError(path, f"not a readable .npz of arrays (truncated, corrupt or pickled: {problem})") from None
+        raise StateFileError(path, _unreadable(path, exc, "a readable .npz of arrays")) from None
     for name, array in arrays.items():
         if array.dtype.kind not in _ALLOWED_KINDS:
             raise StateFileError(path, f"array {name!r} has dtype {array.dtype}; expected numeric arrays")

@@ -110,7 +110,8 @@ def plot_twitch_raster(
         top = ax.secondary_xaxis("top", functions=(lambda t: start + rate * t, lambda a: (a - start) / rate))
         top.set_xlabel("age [weeks]")
     if events:
-        ax.legend(loc="upper right", fontsize="small")
+        # Beside the raster, never over a twitch mark.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize="small", frameon=False)
     if title:
         hyp.set_title(title)
     if isinstance(path_or_ax, (str, Path)):
