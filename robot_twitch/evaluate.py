@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
-from robot_twitch.learn.base import Learner, LearnerGroup, TransitionBatch
+from robot_twitch.learn.base import Learner, LearnerGroup, TransitionBatch, spearman_rho
 from robot_twitch.learn.topology import somatotopy_rho, tree_distances
 
 # |R_ij| counts as "not near zero" above this fraction of the muscle's largest |R_i|
@@ -187,7 +186,7 @@ def score_action_map(action_map: np.ndarray, truth: BodyTruth, prefix: str = "sc
         return x / np.where(m > 0, m, 1.0)
 
     ua, ur = unit_rows(a).ravel(), unit_rows(r).ravel()
-    rank = float(spearmanr(ua, ur).statistic) if np.ptp(ua) > 0 and np.ptp(ur) > 0 else 0.0
+    rank = spearman_rho(ua, ur) if np.ptp(ua) > 0 and np.ptp(ur) > 0 else 0.0
     out = {
         f"{prefix}.sign_accuracy": sign_acc,
         f"{prefix}.cosine": float(cos.mean()) if ok.any() else float("nan"),

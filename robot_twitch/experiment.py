@@ -46,6 +46,7 @@ from robot_twitch.rundir import (
 from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import Simulation
+from robot_twitch.threads import one_blas_thread
 
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
@@ -381,6 +382,7 @@ def new_run_dir(config: ExperimentConfig, out: Path, label: str = "") -> Path:
     return run_dir
 
 
+@one_blas_thread()  # small matrices only: see robot_twitch/threads.py
 def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: Path | None = None,
                    progress_bar: bool = True, on_batch: Any = None, label: str = "") -> RunResult:
     """Run (or resume) an experiment; returns the finished run directory and summary.

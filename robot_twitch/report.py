@@ -118,11 +118,9 @@ def _regenerate_run_plots(run_dir: Path) -> None:
         plot_learning_curves(rows, plots / "learning_curves.png")
     events = load_events(run_dir / "events.csv") if (run_dir / "events.csv").is_file() else []
     if events:
-        import matplotlib.pyplot as plt
-
         from robot_twitch.motor.plot import plot_twitch_raster
 
-        plt.close(plot_twitch_raster(events, list(body.muscle_names), plots / "twitch_raster.png"))
+        plot_twitch_raster(events, list(body.muscle_names), plots / "twitch_raster.png")
 
 
 def _run_parts(directory: Path) -> list[str]:

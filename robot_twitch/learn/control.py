@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import lsq_linear
 
 
 class Plant(Protocol):
@@ -43,6 +42,8 @@ def allocate_excitations(
     tau = np.asarray(torque, dtype=np.float64)
     if a.ndim != 2 or tau.shape != (a.shape[1],):
         raise ValueError(f"action_map (M, J) and torque (J,) disagree: {a.shape}, {tau.shape}")
+    from scipy.optimize import lsq_linear  # ~1 s to import: only runs that score reaching pay it
+
     n_m = a.shape[0]
     lhs = np.vstack([a.T, np.sqrt(reg) * np.eye(n_m)])
     rhs = np.concatenate([tau, np.zeros(n_m)])

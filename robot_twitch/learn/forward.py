@@ -5,10 +5,11 @@ statistics (input and output z-scoring), the standard set-up of learned dynamics
 model-based RL (Nagabandi et al. 2018, ICRA; Chua et al. 2018, NeurIPS) and of robot self-models
 (Kwiatkowski & Lipson 2019, Sci Robot). Two kinds:
 
-- ``ForwardModel``: a torch MLP trained online with Adam (Kingma & Ba 2015) on minibatches drawn
-  from a bounded replay buffer (Lin 1992); deterministic on CPU for a given seed: weights are
-  initialised from a learner-owned ``torch.Generator`` and minibatches from a learner-owned
-  numpy ``Generator`` (no global RNG is touched).
+- ``ForwardModel``: an MLP trained online with Adam (Kingma & Ba 2015) on minibatches drawn
+  from a bounded replay buffer (Lin 1992), predicting with a moving average of its weights
+  (Polyak & Juditsky 1992). The net and its training are ``learn/mlp.MLPStack``: numpy on the
+  CPU, torch on CUDA. Deterministic for a given seed: the initial weights and the minibatches
+  come from a learner-owned numpy ``Generator`` (no global RNG is touched).
 - ``LinearForwardModel``: the linear baseline ds ~ A [s, u] + b, solved in closed form (ridge)
   from running moments.
 
@@ -17,13 +18,9 @@ Both give ``predict`` and the held-out scores ``r2(batch)`` and ``nrmse(batch)``
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from robot_twitch.learn.base import (
     RunningMoments,
@@ -33,10 +30,23 @@ from robot_twitch.learn.base import (
     layout_to_state,
     ridge_regression,
 )
+from robot_twitch.learn.mlp import (
+    STATE_ARRAYS,
+    MLPStack,
+    init_params,
+    layer_sizes,
+    resolve_device,
+)
 from robot_twitch.sensors_layout import SensorLayout
+from robot_twitch.threads import one_blas_thread
 
 _SD_FLOOR = 1e-8
 _INPUT_SD_MIN = 1e-6  # inputs with a smaller training SD are not scaled (see _normalisers)
+DEFAULT_HIDDEN = (64, 64)
+DEFAULT_LR = 3e-3
+DEFAULT_BATCH_SIZE = 512
+DEFAULT_UPDATES_PER_BATCH = 4
+DEFAULT_AVERAGE_DECAY = 0.995
 
 
 def delta_scores(
@@ -209,42 +219,11 @@ class LinearForwardModel(_ForwardBase):
         self._coef_cache = None
 
 
-def _to_numpy_tree(obj: Any) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().numpy().copy()
-    if isinstance(obj, dict):
-        return {k: _to_numpy_tree(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_numpy_tree(v) for v in obj)
-    return obj
-
-
-def _to_torch_tree(obj: Any, device: torch.device) -> Any:
-    if isinstance(obj, np.ndarray):
-        return torch.as_tensor(obj.copy())
-    if isinstance(obj, dict):
-        return {k: _to_torch_tree(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_torch_tree(v, device) for v in obj)
-    return obj
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """Run a block with torch limited to n intra-op CPU threads, then restore the setting."""
-    before = torch.get_num_threads()
-    if n is None or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class ForwardModel(_ForwardBase):
     """MLP forward model trained online from a bounded replay buffer.
+
+    The net (SiLU hidden layers, linear output) and its Adam training are ``MLPStack``
+    (learn/mlp.py): numpy on the CPU, torch on CUDA.
 
     Args:
         hidden: widths of the hidden layers.
@@ -253,35 +232,30 @@ class ForwardModel(_ForwardBase):
         updates_per_batch: gradient steps after each observed batch.
         buffer_size: replay buffer capacity [transitions] (oldest overwritten first).
         weight_decay: Adam L2 weight decay.
-        seed: seeds the learner's own torch and numpy generators.
+        average_decay: decay of the moving average of the weights used for predictions (see
+            ``MLPStack``); 0 predicts with the last weights.
+        seed: seeds the learner's own generator (initial weights, then minibatches).
         device: "cpu", "cuda", or "auto" (CUDA when present).
         name: learner name.
-        threads: CPU threads torch may use while this learner trains or predicts (the previous
-            setting is restored afterwards); None leaves torch's setting alone. For nets this
-            small one thread is fastest, and on a shared machine several threads contend badly
-            (3x slower on 2 busy cores); a fixed count also keeps CPU results bit-identical
-            across machines.
     """
 
     def __init__(
         self,
-        hidden: tuple[int, ...] = (128, 128),
-        lr: float = 1e-3,
-        batch_size: int = 256,
-        updates_per_batch: int = 30,
+        hidden: tuple[int, ...] = DEFAULT_HIDDEN,
+        lr: float = DEFAULT_LR,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        updates_per_batch: int = DEFAULT_UPDATES_PER_BATCH,
         buffer_size: int = 100_000,
         weight_decay: float = 0.0,
+        average_decay: float = DEFAULT_AVERAGE_DECAY,
         seed: int = 0,
         device: str = "cpu",
         name: str = "forward",
-        threads: int | None = 1,
     ) -> None:
         if not hidden or any(int(h) < 1 for h in hidden):
             raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden}")
         if lr <= 0 or batch_size < 1 or updates_per_batch < 0 or buffer_size < 1:
             raise ValueError("lr, batch_size, buffer_size must be positive, updates_per_batch >= 0")
-        if device not in ("cpu", "cuda", "auto"):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {device!r}")
         self.name = name
         self.hidden = tuple(int(h) for h in hidden)
         self.lr = float(lr)
@@ -289,19 +263,16 @@ class ForwardModel(_ForwardBase):
         self.updates_per_batch = int(updates_per_batch)
         self.buffer_size = int(buffer_size)
         self.weight_decay = float(weight_decay)
+        if not 0.0 <= average_decay < 1.0:
+            raise ValueError(f"average_decay must be in [0, 1), got {average_decay}")
+        self.average_decay = float(average_decay)
         self.seed = int(seed)
-        if threads is not None and int(threads) < 1:
-            raise ValueError(f"threads must be >= 1 or None, got {threads}")
-        self.threads = None if threads is None else int(threads)
         self.device_name = device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self._rng = np.random.default_rng(seed)
         self._layout: SensorLayout | None = None
         self._moments: RunningMoments | None = None
-        self._net: nn.Sequential | None = None
-        self._opt: torch.optim.Adam | None = None
+        self._net: MLPStack | None = None
         self._buffer: np.ndarray | None = None
         self._buf_len = 0
         self._buf_pos = 0
@@ -309,24 +280,16 @@ class ForwardModel(_ForwardBase):
         self.last_loss = float("nan")
 
     # -- model --------------------------------------------------------------------------------
-    def _build(self, n_in: int, n_out: int) -> None:
-        gen = torch.Generator().manual_seed(self.seed)
-        layers: list[nn.Module] = []
-        width = n_in
-        for h in (*self.hidden, n_out):
-            lin = nn.Linear(width, h)
-            bound = 1.0 / np.sqrt(width)  # PyTorch's default Linear init, from our generator
-            with torch.no_grad():
-                lin.weight.uniform_(-bound, bound, generator=gen)
-                lin.bias.uniform_(-bound, bound, generator=gen)
-            layers += [lin, nn.SiLU()]
-            width = h
-        self._net = nn.Sequential(*layers[:-1]).to(self.device)
-        self._opt = torch.optim.Adam(
-            self._net.parameters(), lr=self.lr, weight_decay=self.weight_decay
-        )
+    def _sizes(self, n_in: int, n_out: int) -> list[tuple[int, int]]:
+        return layer_sizes(n_in, self.hidden, n_out)
 
-    def _normalisers(self) -> tuple[torch.Tensor, ...]:
+    def _build(self, n_in: int, n_out: int) -> None:
+        sizes = self._sizes(n_in, n_out)
+        params = init_params(sizes, np.random.default_rng(self.seed))
+        self._net = MLPStack(sizes, params[None], self.lr, self.weight_decay, self.average_decay, self.device)
+
+    def _normalisers(self) -> tuple[np.ndarray, ...]:
+        """Input mean and scale (D_in,), output mean and scale (D_out,), float32."""
         n_s, n_m = self._dims()
         mean, sd = self._norm_stats()
         n_x = n_s + n_m
@@ -335,10 +298,23 @@ class ForwardModel(_ForwardBase):
         # would turn its first non-zero value into ~1e8 and the prediction into garbage
         # (forward.r2 ~ -1e11 at the first scoring of a twitch run). StandardScaler does the same.
         sx = np.where(sd[:n_x] > _INPUT_SD_MIN, sd[:n_x], 1.0)
-        parts = (mean[:n_x], sx, mean[n_x:], sd[n_x:])
-        return tuple(torch.as_tensor(p, dtype=torch.float32, device=self.device) for p in parts)
+        return tuple(np.asarray(p, dtype=np.float32) for p in (mean[:n_x], sx, mean[n_x:], sd[n_x:]))
 
     def observe(self, batch: TransitionBatch) -> None:
+        self.store(batch)
+        if self.updates_per_batch and self._buf_len:
+            assert self._net is not None
+            x, y = self.minibatches(self.updates_per_batch)
+            ops = self._net.ops
+            loss = None
+            with one_blas_thread():
+                for j in range(self.updates_per_batch):
+                    loss = self._net.train_step(ops.asarray(x[j][None]), ops.asarray(y[j][None]))
+            self.n_updates += self.updates_per_batch
+            self.last_loss = float(loss[0])
+
+    def store(self, batch: TransitionBatch) -> None:
+        """Add a batch to the running statistics and the replay buffer (no training)."""
         self._layout = check_layout(batch, self._layout, self.name)
         n_s, n_m = batch.layout.size, batch.command.shape[1]
         n_x = n_s + n_m
@@ -355,43 +331,28 @@ class ForwardModel(_ForwardBase):
             self._buffer[idx] = row_block
             self._buf_pos = int((self._buf_pos + n) % self.buffer_size)
             self._buf_len = min(self.buffer_size, self._buf_len + n)
-        self._train(self.updates_per_batch)
 
-    def _train(self, n_updates: int) -> None:
-        if n_updates == 0 or self._buf_len == 0:
-            return
-        with _torch_threads(self.threads):
-            self._train_steps(n_updates)
+    def minibatches(self, n_updates: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next n_updates normalised minibatches from the replay buffer.
 
-    def _train_steps(self, n_updates: int) -> None:
-        assert self._net is not None and self._opt is not None and self._buffer is not None
-        n_s, n_m = self._dims()
-        n_x = n_s + n_m
+        Returns:
+            x: (n_updates, B, S + M) inputs, y: (n_updates, B, S) targets, float32.
+        """
+        assert self._buffer is not None
+        n_x = sum(self._dims())
         mx, sx, my, sy = self._normalisers()
-        self._net.train()
-        loss_val = torch.zeros((), device=self.device)
-        for _ in range(n_updates):
-            idx = self._rng.integers(0, self._buf_len, size=min(self.batch_size, self._buf_len))
-            data = torch.as_tensor(self._buffer[idx], device=self.device)
-            x = (data[:, :n_x] - mx) / sx
-            y = (data[:, n_x:] - my) / sy
-            loss = torch.mean((self._net(x) - y) ** 2)
-            self._opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self._opt.step()
-            loss_val = loss.detach()
-        self.n_updates += n_updates
-        self.last_loss = float(loss_val)
+        idx = self._rng.integers(0, self._buf_len, size=(n_updates, min(self.batch_size, self._buf_len)))
+        data = self._buffer[idx]
+        return (data[..., :n_x] - mx) / sx, (data[..., n_x:] - my) / sy
 
     def _predict_delta(self, x: np.ndarray) -> np.ndarray:
         if self._net is None:
             raise ValueError(f"{self.name}: no data observed yet")
         mx, sx, my, sy = self._normalisers()
-        self._net.eval()
-        with torch.no_grad(), _torch_threads(self.threads):
-            xt = torch.as_tensor(x, dtype=torch.float32, device=self.device)
-            out = self._net((xt - mx) / sx) * sy + my
-        return out.cpu().numpy().astype(np.float64)
+        ops = self._net.ops
+        with one_blas_thread():
+            out = ops.to_numpy(self._net.predict(ops.asarray(((x - mx) / sx)[None].astype(np.float32))))[0]
+        return out.astype(np.float64) * sy + my
 
     def body_map(self) -> dict[str, np.ndarray]:
         """The forward model is a function, not an array; exports ``forward_train_loss`` (1,)."""
@@ -399,6 +360,7 @@ class ForwardModel(_ForwardBase):
 
     # -- state --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        net = None if self._net is None else self._net.state_arrays()
         return {
             "config": {
                 "hidden": list(self.hidden),
@@ -407,16 +369,15 @@ class ForwardModel(_ForwardBase):
                 "updates_per_batch": self.updates_per_batch,
                 "buffer_size": self.buffer_size,
                 "weight_decay": self.weight_decay,
+                "average_decay": self.average_decay,
                 "seed": self.seed,
                 "device": self.device_name,
                 "name": self.name,
-                "threads": self.threads,
             },
             "layout": layout_to_state(self._layout),
             "rng": self._rng.bit_generator.state,
             "moments": None if self._moments is None else self._moments.state_dict(),
-            "net": None if self._net is None else _to_numpy_tree(dict(self._net.state_dict())),
-            "opt": None if self._opt is None else _to_numpy_tree(self._opt.state_dict()),
+            "net": None if net is None else {**{k: v[0] for k, v in net.items()}, "steps": self._net.steps},
             "buffer": None if self._buffer is None else self._buffer[: self._buf_len].copy(),
             "buf_pos": self._buf_pos,
             "n_updates": self.n_updates,
@@ -433,9 +394,9 @@ class ForwardModel(_ForwardBase):
             return
         n_s, n_m = self._dims()
         self._build(n_s + n_m, n_s)
-        assert self._net is not None and self._opt is not None
-        self._net.load_state_dict(_to_torch_tree(state["net"], self.device))
-        self._opt.load_state_dict(_to_torch_tree(state["opt"], self.device))
+        assert self._net is not None
+        net = state["net"]
+        self._net.load_arrays({k: np.asarray(net[k])[None] for k in STATE_ARRAYS}, int(net["steps"]))
         self._moments = RunningMoments.from_state_dict(state["moments"])
         buf = np.asarray(state["buffer"], dtype=np.float32)
         self._buffer = np.zeros((self.buffer_size, buf.shape[1]), dtype=np.float32)

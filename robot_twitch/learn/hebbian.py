@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from robot_twitch.learn.base import (
     RunningMoments,
@@ -31,6 +30,7 @@ from robot_twitch.learn.base import (
     layout_from_state,
     layout_to_state,
 )
+from robot_twitch.learn.filters import first_order_filter
 from robot_twitch.sensors_layout import SENSOR_GROUPS, SensorLayout
 
 RATE_GROUPS: tuple[str, ...] = ("joint_pos", "spindle_length")
@@ -84,7 +84,7 @@ class HebbianReflexLearner:
         keep = float(np.exp(-dt / self.trace_tau_s))
         assert self._trace is not None
         # e_t = keep * e_{t-1} + u_t, continuing from the previous batch's last trace
-        out, _ = lfilter([1.0], [1.0, -keep], u, axis=0, zi=keep * self._trace[None, :])
+        out = first_order_filter(u, keep, 1.0, self._trace)
         self._trace = out[-1].copy()
         return out
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from robot_twitch.learn.base import (
     RunningMoments,
@@ -27,6 +26,7 @@ from robot_twitch.learn.base import (
     check_layout,
     layout_from_state,
     layout_to_state,
+    spearman_rho,
 )
 from robot_twitch.learn.proprio_map import ProprioMapLearner
 from robot_twitch.sensors_layout import SensorLayout
@@ -126,7 +126,7 @@ def somatotopy_rho(map_xy: np.ndarray, body_dist: np.ndarray) -> float:
     bdv = bd[iu][pair_ok]
     if np.ptp(md) == 0 or np.ptp(bdv) == 0:
         return float("nan")
-    return float(spearmanr(md, bdv).statistic)
+    return spearman_rho(md, bdv)
 
 
 class SelfOrganizingMap:

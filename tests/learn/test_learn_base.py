@@ -60,3 +60,32 @@ def test_group_fans_out_and_round_trips(body_and_batch: BodyBatch) -> None:
     assert_state_equal(clone.state_dict(), group.state_dict())
     with pytest.raises(ValueError, match="unique"):
         LearnerGroup([MotorMapLearner(), MotorMapLearner()])
+
+
+def test_spearman_rho_matches_scipy() -> None:
+    from scipy.stats import spearmanr
+
+    from robot_twitch.learn.base import average_ranks, spearman_rho
+
+    rng = np.random.default_rng(0)
+    for n in (3, 30, 200):
+        a = rng.normal(size=n)
+        b = a + rng.normal(size=n)
+        for x, y in ((a, b), (np.round(a), np.round(2 * b))):  # without and with ties
+            assert spearman_rho(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+    np.testing.assert_array_equal(average_ranks(np.array([3.0, 1.0, 3.0, 2.0])), [3.5, 1.0, 3.5, 2.0])
+
+
+def test_first_order_filter_equals_lfilter() -> None:
+    from scipy.signal import lfilter
+
+    from robot_twitch.learn.filters import first_order_filter
+
+    rng = np.random.default_rng(1)
+    x = rng.random((50, 4))
+    y_prev = rng.random(4)
+    for keep, gain in ((0.7, 1.0), (0.3, 0.7)):
+        ref, _ = lfilter([gain], [1.0, -keep], x, axis=0, zi=keep * y_prev[None, :])
+        np.testing.assert_array_equal(first_order_filter(x, keep, gain, y_prev), ref)
+    with pytest.raises(ValueError, match="must be"):
+        first_order_filter(x, 0.5, 1.0, y_prev[:2])

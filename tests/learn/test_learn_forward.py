@@ -87,14 +87,19 @@ def test_mlp_input_constant_in_training_does_not_blow_up(body_and_batch: BodyBat
     assert np.abs(pred).max() < 100 * np.abs(b.delta).max()
 
 
-def test_mlp_threads_setting_is_restored(body_and_batch: BodyBatch) -> None:
-    import torch
+def test_blas_thread_setting_is_restored(body_and_batch: BodyBatch) -> None:
+    from threadpoolctl import threadpool_info
+
+    from robot_twitch.threads import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
     _, b = body_and_batch
-    before = torch.get_num_threads()
-    a = ForwardModel(seed=0, threads=1, **SMALL)
+    before = blas_threads()
+    with one_blas_thread():
+        assert set(blas_threads()) <= {1}
+    a = ForwardModel(seed=0, **SMALL)
     a.observe(b.slice(0, 200))
     a.predict_delta(b.sensors[:5], b.command[:5])
-    assert torch.get_num_threads() == before
-    with pytest.raises(ValueError):
-        ForwardModel(threads=0)
+    assert blas_threads() == before
