@@ -234,6 +234,7 @@ class ForwardModel(_ForwardBase):
         weight_decay: Adam L2 weight decay.
         average_decay: decay of the moving average of the weights used for predictions (see
             ``MLPStack``); 0 predicts with the last weights.
+        skip: add a linear map from input to output beside the hidden layers (``MLPStack``).
         seed: seeds the learner's own generator (initial weights, then minibatches).
         device: "cpu", "cuda", or "auto" (CUDA when present).
         name: learner name.
@@ -248,6 +249,7 @@ class ForwardModel(_ForwardBase):
         buffer_size: int = 100_000,
         weight_decay: float = 0.0,
         average_decay: float = DEFAULT_AVERAGE_DECAY,
+        skip: bool = True,
         seed: int = 0,
         device: str = "cpu",
         name: str = "forward",
@@ -266,6 +268,7 @@ class ForwardModel(_ForwardBase):
         if not 0.0 <= average_decay < 1.0:
             raise ValueError(f"average_decay must be in [0, 1), got {average_decay}")
         self.average_decay = float(average_decay)
+        self.skip = bool(skip)
         self.seed = int(seed)
         self.device_name = device
         self.device = resolve_device(device)
@@ -285,8 +288,9 @@ class ForwardModel(_ForwardBase):
 
     def _build(self, n_in: int, n_out: int) -> None:
         sizes = self._sizes(n_in, n_out)
-        params = init_params(sizes, np.random.default_rng(self.seed))
-        self._net = MLPStack(sizes, params[None], self.lr, self.weight_decay, self.average_decay, self.device)
+        params = init_params(sizes, np.random.default_rng(self.seed), skip=self.skip)
+        self._net = MLPStack(sizes, params[None], self.lr, self.weight_decay, self.average_decay, self.device,
+                             skip=self.skip)
 
     def _normalisers(self) -> tuple[np.ndarray, ...]:
         """Input mean and scale (D_in,), output mean and scale (D_out,), float32."""
@@ -370,6 +374,7 @@ class ForwardModel(_ForwardBase):
                 "buffer_size": self.buffer_size,
                 "weight_decay": self.weight_decay,
                 "average_decay": self.average_decay,
+                "skip": self.skip,
                 "seed": self.seed,
                 "device": self.device_name,
                 "name": self.name,

@@ -31,32 +31,37 @@ def _torch_net(flat: np.ndarray):
     return torch.nn.Sequential(*layers)
 
 
-def test_gradient_and_adam_match_torch() -> None:
+@pytest.mark.parametrize("skip", [False, True])
+def test_gradient_and_adam_match_torch(skip: bool) -> None:
     import torch
 
-    params = init_params(SIZES, np.random.default_rng(0))
-    net = MLPStack(SIZES, params[None], lr=1e-2, weight_decay=1e-3)
+    params = init_params(SIZES, np.random.default_rng(0), skip=skip)
+    net = MLPStack(SIZES, params[None], lr=1e-2, weight_decay=1e-3, skip=skip)
     ref = _torch_net(params)
-    opt = torch.optim.Adam(ref.parameters(), lr=1e-2, weight_decay=1e-3, foreach=False)
+    n_skip = SIZES[0][0] * SIZES[-1][1]
+    ref_skip = torch.nn.Parameter(torch.as_tensor(params[-n_skip:].reshape(SIZES[0][0], -1).copy()))
+    opt = torch.optim.Adam([*ref.parameters(), ref_skip], lr=1e-2, weight_decay=1e-3, foreach=False)
     for step in range(5):
         x, y = _data(1, seed=step)
         loss, _ = net.loss_and_grad(x, y)
-        ref_loss = torch.mean((ref(torch.as_tensor(x[0])) - torch.as_tensor(y[0])) ** 2)
+        xt = torch.as_tensor(x[0])
+        out = ref(xt) + (xt @ ref_skip if skip else 0.0)
+        ref_loss = torch.mean((out - torch.as_tensor(y[0])) ** 2)
         assert loss[0] == pytest.approx(float(ref_loss.detach()), rel=1e-5)
         net.train_step(x, y)
         opt.zero_grad()
         ref_loss.backward()
         opt.step()
     flat = np.concatenate([t.detach().numpy().ravel() for lin in ref if isinstance(lin, torch.nn.Linear)
-                           for t in (lin.weight.T, lin.bias)])
+                           for t in (lin.weight.T, lin.bias)] + ([ref_skip.detach().numpy().ravel()] if skip else []))
     np.testing.assert_allclose(net.params[0], flat, rtol=1e-4, atol=1e-6)
 
 
 def test_models_of_a_stack_are_independent_bit_for_bit() -> None:
     k = 4
-    params = np.stack([init_params(SIZES, np.random.default_rng(s)) for s in range(k)])
-    stack = MLPStack(SIZES, params, lr=3e-3, average_decay=0.9)
-    singles = [MLPStack(SIZES, params[i:i + 1], lr=3e-3, average_decay=0.9) for i in range(k)]
+    params = np.stack([init_params(SIZES, np.random.default_rng(s), skip=True) for s in range(k)])
+    stack = MLPStack(SIZES, params, lr=3e-3, average_decay=0.9, skip=True)
+    singles = [MLPStack(SIZES, params[i:i + 1], lr=3e-3, average_decay=0.9, skip=True) for i in range(k)]
     for step in range(20):
         x, y = _data(k, seed=step)
         stack.train_step(x, y)
