@@ -43,6 +43,13 @@ METRIC_MEANINGS = {
     "reach.success_random": "reaching trials solved by random commands (floor)",
 }
 
+METRIC_MEANINGS.update({
+    "proprio.rank_corr": "proprioceptive map: rank correlation of learned and true moment arms",
+    "proprio.coverage": "proprioceptive map: fraction of muscles with a row",
+    **{f"reflex.velocity_{k}": f"as reflex.{k}, for the spindle-velocity (group Ia dynamic) reflex"
+       for k in ("stretch", "reciprocal_inhibition", "synergist", "specificity", "pattern_accuracy")},
+})
+
 FIGURE_CAPTIONS = {
     "maps.png": "Learned maps beside the truth. Left: the true moment arms R (muscles x joints, m, "
                 "averaged over the postures visited); then the motor map learned from the "
