@@ -31,7 +31,7 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 #: Longest run accepted [simulated s]: 10 days, far beyond any experiment here (hours), but
 #: catching typos such as 1e12 that would otherwise start a run that never ends.
 MAX_DURATION_S = 864_000.0
-LEARNER_NAMES = ("hebbian", "motor_map", "proprio", "forward", "forward_linear", "topology")
+LEARNER_NAMES = ("hebbian", "motor_map", "proprio", "schema_reflex", "forward", "forward_linear", "topology")
 DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake", "dep", "passive"]
 
 
@@ -76,9 +76,10 @@ class DriveSection:
 class LearnerSection:
     """Which learners watch the run, with their constructor parameters."""
 
-    names: tuple[str, ...] = ("hebbian", "motor_map", "proprio", "forward", "topology")
+    names: tuple[str, ...] = ("hebbian", "motor_map", "proprio", "schema_reflex", "forward", "topology")
     """Learners to run: hebbian, motor_map (the body schema, from commands), proprio (spindle length
-    vs joint angle), forward, forward_linear, topology."""
+    vs joint angle), schema_reflex (reflexes read out of those two maps), forward, forward_linear,
+    topology."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-learner keyword arguments, e.g. {forward: {hidden: [32, 32]}}."""
     batch_steps: int = 100

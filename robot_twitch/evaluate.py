@@ -7,7 +7,8 @@ Metric names (see docs/learners.md for definitions):
                                         (proprioceptive map, spindle length vs joint angle, vs R)
     schema.lost_residual, proprio.lost_residual   (learned row of a lost muscle / typical intact row)
     reflex.pattern_accuracy, reflex.stretch, reflex.reciprocal_inhibition, reflex.synergist,
-    reflex.reverse_myotatic, reflex.specificity, reflex.velocity_*   (reflex matrices)
+    reflex.reverse_myotatic, reflex.specificity, reflex.velocity_*   (Hebbian reflex matrices)
+    schema_reflex.*                     (reflex read out of the motor and proprioceptive maps)
     forward.r2, forward.nrmse                                        (held-out forward model)
     topology.f1, topology.link_f1, topology.somatotopy_rho          (topology and somatotopy)
 """
@@ -250,6 +251,7 @@ def score_reflex(
     tendon_reflex: np.ndarray | None,
     truth: BodyTruth,
     velocity_reflex: np.ndarray | None = None,
+    prefix: str = "reflex",
 ) -> dict[str, float]:
     """Fraction of textbook reflex relations a learned sensor-to-motor map reproduces.
 
@@ -264,7 +266,8 @@ def score_reflex(
     stretched spindle excites the muscles whose contraction would shorten it); reverse myotatic
     T_ii < 0. pattern_accuracy pools all of them. specificity: how well |W| separates related
     pairs (homonymous, synergist, antagonist) from unrelated ones (see ``specificity``). The
-    velocity signal is scored with the same classes under ``reflex.velocity_*``.
+    velocity signal is scored with the same classes under ``reflex.velocity_*``. ``prefix``
+    names the scores (``schema_reflex`` for the reflex read out of the body schema).
     """
     n_m = len(truth.muscle_names)
     classes = reflex_relations(truth)
@@ -274,10 +277,10 @@ def score_reflex(
         stretch = np.diag(w) > 0
         recip = w[classes["antagonist"]] < 0
         syn = w[classes["synergist"]] > 0
-        return ({f"reflex.{tag}stretch": _frac(stretch),
-                 f"reflex.{tag}reciprocal_inhibition": _frac(recip),
-                 f"reflex.{tag}synergist": _frac(syn),
-                 f"reflex.{tag}specificity": specificity(w, related, classes["unrelated"])},
+        return ({f"{prefix}.{tag}stretch": _frac(stretch),
+                 f"{prefix}.{tag}reciprocal_inhibition": _frac(recip),
+                 f"{prefix}.{tag}synergist": _frac(syn),
+                 f"{prefix}.{tag}specificity": specificity(w, related, classes["unrelated"])},
                 [stretch, recip, syn])
 
     w = _check_shape("spindle_reflex", spindle_reflex, (n_m, n_m))
@@ -286,13 +289,13 @@ def score_reflex(
         t = _check_shape("tendon_reflex", tendon_reflex, (n_m, n_m))
         rev = np.diag(t) < 0
         checks.append(rev)
-        out["reflex.reverse_myotatic"] = _frac(rev)
-    out["reflex.pattern_accuracy"] = _frac(np.concatenate(checks))
+        out[f"{prefix}.reverse_myotatic"] = _frac(rev)
+    out[f"{prefix}.pattern_accuracy"] = _frac(np.concatenate(checks))
     if velocity_reflex is not None:
         v = _check_shape("velocity_reflex", velocity_reflex, (n_m, n_m))
         vel, vchecks = spindle_scores(v, "velocity_")
         out.update(vel)
-        out["reflex.velocity_pattern_accuracy"] = _frac(np.concatenate(vchecks))
+        out[f"{prefix}.velocity_pattern_accuracy"] = _frac(np.concatenate(vchecks))
     return out
 
 
@@ -360,6 +363,8 @@ def score_map(maps: Mapping[str, np.ndarray], truth: BodyTruth) -> dict[str, flo
     if "reflex_spindle_length" in plain:
         out.update(score_reflex(plain["reflex_spindle_length"], plain.get("reflex_tendon_force"), truth,
                                 plain.get("reflex_spindle_velocity")))
+    if "schema_reflex_spindle" in plain:
+        out.update(score_reflex(plain["schema_reflex_spindle"], None, truth, prefix="schema_reflex"))
     out.update(score_topology(plain, truth))
     return out
 

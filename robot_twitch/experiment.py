@@ -70,7 +70,13 @@ class RunResult:
 
 def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
     """The learners named in the config, with their parameters."""
-    from robot_twitch.learn import HebbianReflexLearner, MotorMapLearner, ProprioMapLearner, TopologyLearner
+    from robot_twitch.learn import (
+        HebbianReflexLearner,
+        MotorMapLearner,
+        ProprioMapLearner,
+        SchemaReflexLearner,
+        TopologyLearner,
+    )
     from robot_twitch.learn.forward import ForwardModel, LinearForwardModel
 
     learners = []
@@ -84,6 +90,7 @@ def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
             "hebbian": lambda p: HebbianReflexLearner(dt_s=dt_s, **p),
             "motor_map": lambda p: MotorMapLearner(**{**motor_map_defaults(config), **p}),
             "proprio": lambda p: ProprioMapLearner(**p),
+            "schema_reflex": lambda p: SchemaReflexLearner(**{**motor_map_defaults(config), **p}),
             "forward": lambda p: ForwardModel(**{"seed": config.seed, **p}),
             "forward_linear": lambda p: LinearForwardModel(**p),
             "topology": lambda p: TopologyLearner(**{"seed": config.seed, **p}),

@@ -9,8 +9,9 @@ Groups (J joints, M muscles, L links), with the receptor each one stands for:
     touch (L,)  [N]            normal contact force per link, from the ground and self-contact
     skin (T,)  [N]             normal contact force per taxel (bodies with skin; body/skin.py)
 
-Each group can carry Gaussian noise (standard deviation in the group's units) and a delay in
-control steps, as afferent conduction delays do (tens of ms in humans).
+Each group carries Gaussian noise (standard deviation in the group's units) and a delay in
+control steps, as afferent conduction delays do. By default (``SensorConfig(preset="realistic")``)
+every group has the noise and delay of docs/sensors.md; ``preset="ideal"`` is noise-free.
 """
 
 from __future__ import annotations
@@ -31,16 +32,42 @@ MUSCLE_RECEPTOR_GROUPS: tuple[str, ...] = ("spindle_length", "spindle_velocity",
 __all__ = ["MUSCLE_RECEPTOR_GROUPS", "SENSOR_GROUPS", "SensorConfig", "SensorLayout", "SensorModel", "sensor_groups"]
 
 
+#: Realistic sensing (docs/sensors.md has the sources): Gaussian noise per group, in the group's
+#: units. Forearm position matching has an SD of ~4 deg in adults, ~10 deg in young children
+#: (Holst-Wolf, Yeh & Konczak 2016); spindle primaries fire less regularly than secondaries
+#: (Matthews & Stein 1969); a tendon organ responds to the force of single motor units (Jami 1992); touch
+#: thresholds are ~1 mN on the fingertip and higher elsewhere (Johansson & Vallbo 1979).
+REALISTIC_NOISE_STD: dict[str, float] = {
+    "joint_pos": 0.01,  # rad (~0.6 deg)
+    "joint_vel": 0.05,  # rad/s
+    "spindle_length": 0.005,  # l_opt
+    "spindle_velocity": 0.002,  # v_max l_opt
+    "tendon_force": 0.01,  # F_max
+    "touch": 0.01,  # N
+    "skin": 0.002,  # N per taxel
+}
+#: Afferent conduction delay in 10 ms control steps: newborn peripheral nerves conduct at about
+#: half the adult speed, ~25-30 m/s (Thomas & Lambert 1960), so an infant limb's 0.15-0.3 m of
+#: nerve takes 5-12 ms: one control step for every group.
+REALISTIC_DELAY_STEPS: dict[str, int] = {g: 1 for g in REALISTIC_NOISE_STD}
+PRESETS: tuple[str, ...] = ("realistic", "ideal")
+
+
 @dataclass(frozen=True)
 class SensorConfig:
-    """Noise and delay per sensor group."""
+    """Noise and delay per sensor group: a preset, with per-group overrides."""
 
+    preset: str = "realistic"
+    """realistic: the literature's noise and afferent delay for every group (docs/sensors.md);
+    ideal: noise-free and without delay. Entries of noise_std and delay_steps override it."""
     noise_std: dict[str, float] = field(default_factory=dict)
-    """Gaussian noise standard deviation per group, in the group's units (default 0)."""
+    """Gaussian noise standard deviation per group, in the group's units (overrides the preset)."""
     delay_steps: dict[str, int] = field(default_factory=dict)
-    """Delay per group in control steps (default 0)."""
+    """Delay per group in control steps (overrides the preset)."""
 
     def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ConfigError(None, "sensors.preset", f"{self.preset!r} is invalid: expected one of {PRESETS}")
         for key, table in (("noise_std", self.noise_std), ("delay_steps", self.delay_steps)):
             for group, value in table.items():
                 if group not in SENSOR_GROUPS:
@@ -50,6 +77,9 @@ class SensorConfig:
                     raise ConfigError(None, f"sensors.{key}.{group}", f"{value!r} must be >= 0")
                 if key == "delay_steps" and int(value) != value:
                     raise ConfigError(None, f"sensors.{key}.{group}", f"{value!r} must be an integer")
+        if self.preset == "realistic":  # the fields hold what is applied: preset, then overrides
+            object.__setattr__(self, "noise_std", {**REALISTIC_NOISE_STD, **self.noise_std})
+            object.__setattr__(self, "delay_steps", {**REALISTIC_DELAY_STEPS, **self.delay_steps})
 
 
 def sensor_groups(state: Any, max_isometric_force_n: np.ndarray) -> dict[str, np.ndarray]:
@@ -79,8 +109,9 @@ class SensorModel:
         self.layout = layout
         self.config = config or SensorConfig()
         self._max_force_n = max_isometric_force_n
-        self._noisy = {g: s for g, s in self.config.noise_std.items() if s > 0}
-        self._delays = {g: int(d) for g, d in self.config.delay_steps.items() if d > 0}
+        present = set(layout.slices)  # e.g. no skin group on a body without taxels
+        self._noisy = {g: s for g, s in self.config.noise_std.items() if s > 0 and g in present}
+        self._delays = {g: int(d) for g, d in self.config.delay_steps.items() if d > 0 and g in present}
         self._buffers: dict[str, deque[np.ndarray]] = {}
 
     def reset(self, state: LimbState) -> None:

@@ -379,8 +379,10 @@ def make_demo_learner(learner: Any, control_dt_s: float) -> Any:
         return learner
     if learner == "motor_map":
         from robot_twitch.learn import MotorMapLearner
+        from robot_twitch.sensors import SensorConfig
 
-        return MotorMapLearner(dt_s=control_dt_s)
+        # the panel's sensors are the default (realistic) ones: the learner knows their delay
+        return MotorMapLearner(dt_s=control_dt_s, delay_steps=SensorConfig().delay_steps.get("joint_vel", 0))
     raise ValueError(f"learner {learner!r} is invalid for a demo video: expected 'motor_map' or an object")
 
 
@@ -508,6 +510,7 @@ def video_from_config(config: Any, out_path: str | Path, seconds: float | None =
         from robot_twitch.learn import MotorMapLearner
 
         params = {"dt_s": dt, "activation_time_constant_s": sim_config.activation_time_constant_s,
+                  "delay_steps": int(config.sensors.delay_steps.get("joint_vel", 0)),
                   "deactivation_time_constant_s": sim_config.deactivation_time_constant_s,
                   **dict(config.learners.params.get("motor_map", {}))}
         learner = MotorMapLearner(**params)

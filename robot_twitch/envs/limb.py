@@ -81,7 +81,9 @@ class LimbEnv(gym.Env):
         self.sim = Simulation(self.body, sim_config)
         self.sim_config = self.sim.config
         self.layout = SensorLayout.for_body(self.body)
-        self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_config)
+        # gym envs observe ideal sensors unless given a SensorConfig (experiments default to realistic)
+        self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n,
+                                   sensor_config or SensorConfig(preset="ideal"))
         self.task = task or PlantTask()
         self.flatten_observation = flatten_observation
         self.reset_noise_rad = reset_noise_rad

@@ -61,7 +61,7 @@ class LimbVectorEnv(VectorEnv):
         self.sim_config = self.sim.config
         self.dt = self.sim_config.control_dt_s  # simulated time per step [s]
         self.layout = SensorLayout.for_body(self.body)
-        self.sensor_config = sensor_config or SensorConfig()
+        self.sensor_config = sensor_config or SensorConfig(preset="ideal")  # as LimbEnv
         self.flatten_observation = flatten_observation
         self.reset_noise_rad = float(reset_noise_rad)
         self.max_episode_steps = max_episode_steps
@@ -79,8 +79,9 @@ class LimbVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._max_force_n = self.body.muscle_params.max_isometric_force_n
-        self._noisy = {g: s for g, s in self.sensor_config.noise_std.items() if s > 0}
-        self._delays = {g: int(d) for g, d in self.sensor_config.delay_steps.items() if d > 0}
+        present = set(self.layout.slices)  # e.g. no skin group on a body without taxels
+        self._noisy = {g: s for g, s in self.sensor_config.noise_std.items() if s > 0 and g in present}
+        self._delays = {g: int(d) for g, d in self.sensor_config.delay_steps.items() if d > 0 and g in present}
         self._buffers: dict[str, np.ndarray] = {}  # group -> (d + 1, N, n) ring of raw frames
         self._rngs: list[np.random.Generator] = [np.random.default_rng(0)] * self.num_envs
         self._rng_seeded = np.zeros(self.num_envs, dtype=bool)

@@ -23,6 +23,7 @@ from robot_twitch.learn.control import (
 from robot_twitch.learn.hebbian import HebbianReflexLearner
 from robot_twitch.learn.motor_map import MotorMapLearner
 from robot_twitch.learn.proprio_map import ProprioMapLearner
+from robot_twitch.learn.schema_reflex import SchemaReflexLearner
 from robot_twitch.learn.topology import SelfOrganizingMap, TopologyLearner, chow_liu_tree
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PostureController",
     "ProprioMapLearner",
     "RunningMoments",
+    "SchemaReflexLearner",
     "SelfOrganizingMap",
     "TopologyLearner",
     "TransitionBatch",
