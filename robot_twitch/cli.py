@@ -1,4 +1,4 @@
-"""The `robot-twitch` command: run | sweep | report | video | bodies | envs.
+"""The `robot-twitch` command: run | sweep | report | video | export | bodies | envs.
 
 Exit codes: 0 done; 2 bad input, or a file or folder that cannot be used (one line on stderr, no
 traceback); 3 the simulation diverged (one line; status.json says "diverged"); 130 interrupted
@@ -61,6 +61,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from robot_twitch.report import write_report
 
     print(write_report(Path(args.run_dir)))
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from robot_twitch.datasets.minari_io import export_minari
+
+    path = export_minari(Path(args.run_dir), args.minari)
+    print(f"Minari dataset {args.minari!r}: minari.load_dataset({args.minari!r})")
+    print(path)
     return EXIT_OK
 
 
@@ -159,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--fps", type=int, default=None)
     video.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     video.set_defaults(func=_cmd_video)
+
+    export = sub.add_parser("export", help="write a finished run's recorded stream (outputs.dataset) as a dataset")
+    export.add_argument("run_dir")
+    export.add_argument("--minari", required=True, metavar="DATASET_ID",
+                        help="Minari dataset id, [NAMESPACE/]NAME-vVERSION (root: $MINARI_DATASETS_PATH)")
+    export.set_defaults(func=_cmd_export)
 
     sub.add_parser("bodies", help="list the built-in bodies").set_defaults(func=_cmd_bodies)
     sub.add_parser("envs", help="list the gymnasium ids").set_defaults(func=_cmd_envs)

@@ -200,6 +200,13 @@ class OutputSection:
     """Checkpoint interval [simulated s]; an interrupted run resumes from the last one."""
     video: VideoSection = field(default_factory=VideoSection)
     """Optional video of the run."""
+    dataset: bool = False
+    """Record the run's stream into stream/: sensor frames, excitations and the truth per step (twitch
+    onsets and polarity, sleep state, R(q), contacts); `robot-twitch export` makes it a Minari dataset
+    (docs/datasets.md)."""
+    tensorboard: bool = False
+    """Write the metrics and the map figures at each scoring time as TensorBoard event files into
+    tensorboard/ (needs the `tensorboard` extra; docs/datasets.md)."""
 
     def __post_init__(self) -> None:
         if not self.checkpoint_every_s > 0:

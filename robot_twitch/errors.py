@@ -50,3 +50,12 @@ class SimulationDiverged(RobotTwitchError, RuntimeError):
                          "(too strong muscles or too large a time step?)")
         self.time_s = time_s
         self.quantity = quantity
+
+
+class DatasetError(RobotTwitchError, ValueError):
+    """A recorded stream cannot be read or exported: missing, incomplete, corrupt, or the target exists."""
+
+    def __init__(self, path: str | Path | None, problem: str) -> None:
+        super().__init__(f"{path}: {problem}" if path is not None else problem)
+        self.path = path
+        self.problem = problem

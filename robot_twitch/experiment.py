@@ -28,6 +28,7 @@ import numpy as np
 from robot_twitch.body.kinematics import MusclePathModel
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_config
+from robot_twitch.datasets.stream import StreamRecorder, stream_meta
 from robot_twitch.errors import ConfigError, SimulationDiverged
 from robot_twitch.evaluate import BodyTruth, score_all
 from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
@@ -195,6 +196,8 @@ class ExperimentRun:
         self.frame = self.layout.flatten(self.sensors_reset())
         self._feed_drive(self.sim.state)
         self._stop_requested = False
+        self.recorder: StreamRecorder | None = None  # outputs.dataset
+        self.tensorboard: Any = None  # outputs.tensorboard: a TensorBoardLog
         self.workdir = Path(tempfile.mkdtemp(prefix="robot_twitch-"))  # grown URDFs of body changes
 
     # -- setup -------------------------------------------------------------------------
@@ -256,6 +259,9 @@ class ExperimentRun:
             self._feed_drive(state)
             commands[t] = u
             frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
+            if self.recorder is not None:
+                self.recorder.record_step(u, state, frames[t + 1], self.drive.sleep_state.code, p.changes_applied,
+                                          p.force_scale)
             p.energy += float(spent @ spent) * self.sim_config.control_dt_s
             p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
             p.moment_arm_count += 1
@@ -311,15 +317,23 @@ class ExperimentRun:
         """One batch: simulate, hand to learners or hold out, score when due."""
         batch = self.run_batch()
         p = self.progress
-        if self.heldout_rng.random() < self.config.evaluation.heldout_fraction:
+        heldout = self.heldout_rng.random() < self.config.evaluation.heldout_fraction
+        if heldout:
             p.heldout.append(batch)
         else:
             self.learners.observe(batch)
+        if self.recorder is not None:
+            self.recorder.end_batch(p.batch_index, heldout, self.delivered_events())
         p.batch_index += 1
         if self.sim.time_s + 1e-9 >= p.next_score_s or p.step >= self.total_steps:
             row = {"time_s": round(self.sim.time_s, 6), "twitches": len(self.delivered_events()),
                    "energy": p.energy, **self.score()}
             p.metrics_rows.append(row)
+            if self.tensorboard is not None:
+                from robot_twitch.plots import maps_figure
+
+                self.tensorboard.scores(row, maps_figure(self.body, self.learners.body_map(),
+                                                         self.truth().moment_arms))
             while p.next_score_s <= self.sim.time_s + 1e-9:
                 p.next_score_s += self.config.evaluation.every_s
         return batch
@@ -342,6 +356,8 @@ class ExperimentRun:
     def save_checkpoint(self, path: Path) -> None:
         from robot_twitch.checkpoint import save_checkpoint
 
+        if self.recorder is not None:
+            self.recorder.flush()  # the stream's rows up to this checkpoint, before the checkpoint itself
         while self.progress.next_checkpoint_s <= self.sim.time_s + 1e-9:
             self.progress.next_checkpoint_s += self.config.outputs.checkpoint_every_s
         save_checkpoint(self, path)
@@ -361,6 +377,8 @@ class ExperimentRun:
                           sim["excitation"], sim["time_s"])
 
     def close(self) -> None:
+        if self.tensorboard is not None:
+            self.tensorboard.close()
         self.sim.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -423,14 +441,29 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
     else:
         check_writable_folder(out)  # before the world is built
         mark_dead_runs(out)
+    if config.outputs.tensorboard:
+        from robot_twitch.tensorboard_log import require_tensorboard
+
+        require_tensorboard()  # before anything is written
     runner = ExperimentRun(config)
     try:
         if resume is None:
             run_dir = new_run_dir(config, out, label)
             dump_config(config, run_dir / "config.yaml")
+            if config.outputs.dataset:
+                runner.recorder = StreamRecorder.create(
+                    run_dir, stream_meta(config, runner.body, runner.layout, HELDOUT_BATCHES_KEPT), runner.sim.state,
+                    runner.frame, runner.drive.sleep_state.code, runner.progress.force_scale)
             runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
         else:
             runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
+            if config.outputs.dataset:
+                runner.recorder = StreamRecorder.reopen(run_dir, runner.progress.step + 1)
+        if config.outputs.tensorboard:
+            from robot_twitch.tensorboard_log import TensorBoardLog, step_ms
+
+            runner.tensorboard = TensorBoardLog(run_dir, purge_step=step_ms(runner.sim.time_s) + 1
+                                                if resume is not None else None)
         write_status(run_dir, "running")
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         for s in previous:
@@ -500,7 +533,12 @@ def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     """Write every artifact of a finished run into run_dir (still named *.incomplete)."""
     from robot_twitch.outputs import write_outputs
 
+    if runner.recorder is not None:
+        runner.recorder.finish()
     summary = write_outputs(runner, run_dir)
+    if runner.tensorboard is not None:
+        runner.tensorboard.finish(runner.config.to_dict(), runner.sim.time_s, summary["metrics"])
+        runner.tensorboard = None
     (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)
     write_status(run_dir, "complete")
     return summary

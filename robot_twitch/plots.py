@@ -34,6 +34,11 @@ def _label_in(names: Any) -> float:
 
 def plot_maps(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray, path: Path) -> None:
     """Heatmaps: true moment arms R, learned action map, Hebbian reflex (spindle length)."""
+    maps_figure(body, maps, truth).savefig(path, dpi=110)
+
+
+def maps_figure(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray) -> Any:
+    """The figure of plot_maps (a matplotlib Figure, no pyplot)."""
     from matplotlib.figure import Figure
 
     panels = [("true moment arms R (m)", truth, body.joint_names)]
@@ -68,7 +73,7 @@ def plot_maps(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray, path: P
         ax.set_yticks(range(len(body.muscle_names)), body.muscle_names, fontsize=7)
         ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=7)
         fig.colorbar(im, cax=cax)
-    fig.savefig(path, dpi=110)
+    return fig
 
 
 def mark_clipped(ax: Any, lo: float, hi: float) -> int:

@@ -8,7 +8,7 @@ onto gymnasium's API. The plant task gives zero reward.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from robot_twitch.envs.tasks import PlantTask, Task
 from robot_twitch.sensors import SensorConfig, SensorModel, sensor_groups
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimConfig, Simulation
+from robot_twitch.typed import build
 
 
 def refuse_non_numbers(action: Any, muscle_names: Sequence[str], what: str) -> None:
@@ -50,6 +51,8 @@ class LimbEnv(gym.Env):
     Action: muscle excitations, Box [0, 1]^M float32 (values outside are clipped; NaN, inf or a
     wrong shape raise ValueError). Observation: a Dict of sensor groups (see robot_twitch.sensors),
     or with ``flatten_observation=True`` one Box of S values in SensorLayout order.
+    ``sim_config`` and ``sensor_config`` take the config objects or plain mappings of their keys
+    (as JSON-serialisable env kwargs: a Minari dataset's recorded env spec holds them so).
     ``info`` carries the ground truth: moment_arms (M, J), joint_pos, activation, muscle_force_n,
     contacts, blown_up, time_s. Without sensor noise or delay, the observation arrays are the
     step's own state arrays (no copies; shared with ``limb_state``, never read by the physics
@@ -65,8 +68,8 @@ class LimbEnv(gym.Env):
         self,
         body: str | Path | Body = "planar_arm",
         render_mode: str | None = None,
-        sim_config: SimConfig | None = None,
-        sensor_config: SensorConfig | None = None,
+        sim_config: SimConfig | Mapping[str, Any] | None = None,
+        sensor_config: SensorConfig | Mapping[str, Any] | None = None,
         task: Task | None = None,
         flatten_observation: bool = False,
         reset_noise_rad: float = 0.0,
@@ -76,6 +79,10 @@ class LimbEnv(gym.Env):
             raise ValueError(f"render_mode {render_mode!r} is not supported; expected one of "
                              f"{self.metadata['render_modes']} or None")
         self.body = body if isinstance(body, Body) else load_body(body)
+        if sim_config is not None:
+            sim_config = build(SimConfig, sim_config, key="sim_config")
+        if sensor_config is not None:
+            sensor_config = build(SensorConfig, sensor_config, key="sensor_config")
         self.render_mode = render_mode
         self.render_size = render_size
         self.sim = Simulation(self.body, sim_config)
