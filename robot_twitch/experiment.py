@@ -330,10 +330,7 @@ class ExperimentRun:
                    "energy": p.energy, **self.score()}
             p.metrics_rows.append(row)
             if self.tensorboard is not None:
-                from robot_twitch.plots import maps_figure
-
-                self.tensorboard.scores(row, maps_figure(self.body, self.learners.body_map(),
-                                                         self.truth().moment_arms))
+                self.tensorboard.scores(row, self.learners.body_map(), self.truth().moment_arms)
             while p.next_score_s <= self.sim.time_s + 1e-9:
                 p.next_score_s += self.config.evaluation.every_s
         return batch
@@ -537,7 +534,11 @@ def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
         runner.recorder.finish()
     summary = write_outputs(runner, run_dir)
     if runner.tensorboard is not None:
-        runner.tensorboard.finish(runner.config.to_dict(), runner.sim.time_s, summary["metrics"])
+        from robot_twitch.plots import maps_figure
+
+        figure = maps_figure(runner.body, runner.learners.body_map(), runner.truth().moment_arms)
+        end_s = runner.progress.step * runner.sim_config.control_dt_s  # (the reach check has moved the sim's clock)
+        runner.tensorboard.finish(runner.config.to_dict(), end_s, summary["metrics"], figure)
         runner.tensorboard = None
     (run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)
     write_status(run_dir, "complete")

@@ -1,10 +1,14 @@
 """TensorBoard event files of a run (``outputs.tensorboard: true``): RUN_DIR/tensorboard/.
 
 At every scoring time: each metrics.csv column as a scalar (``schema.cosine`` -> tag
-``schema/cosine``, so TensorBoard groups them by family) and the figure of the learned maps
-beside the truth (tag ``maps``). The step axis is simulated time in milliseconds. At the end:
-the reach scores as scalars, and the run's config as TensorBoard hparams, so that the HParams
-tab of ``tensorboard --logdir SWEEP_DIR`` lists every run of a sweep with its settings and scores.
+``schema/cosine``, so TensorBoard groups them by family) and the maps as images beside the truth
+(``maps/true_moment_arms``, ``maps/action_map``, ``maps/hebbian_reflex``: one cell per entry, red
+positive, blue negative, each scaled to its largest magnitude, as in plots/maps.png). The step axis
+is simulated time in milliseconds. At the end: the labelled figure of plots/maps.png
+(``maps/figure``), the reach scores as scalars, and the run's config as TensorBoard hparams, so
+that the HParams tab of ``tensorboard --logdir SWEEP_DIR`` lists every run of a sweep with its
+settings and scores. (Images, not figures, at each scoring time: drawing a matplotlib figure costs
+~100x more.)
 
 A resumed run drops the events its interrupted session wrote after the checkpoint
 (TensorBoard's purge_step), so each step is logged once.
@@ -16,10 +20,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from robot_twitch.errors import RobotTwitchError
 
 TENSORBOARD_DIR = "tensorboard"
 EXTRA_HINT = "pip install 'robot_twitch[tensorboard]'"
+CELL_PX = 16
+# map image tag -> key of the learners' body map (None: the truth)
+MAP_IMAGES = {"maps/true_moment_arms": None, "maps/action_map": "action_map/action_map",
+              "maps/hebbian_reflex": "hebbian/reflex_spindle_length"}
 
 
 def require_tensorboard() -> None:
@@ -38,6 +48,17 @@ def step_ms(time_s: float) -> int:
 def metric_tag(key: str) -> str:
     """metrics.csv column -> TensorBoard tag ('schema.cosine' -> 'schema/cosine')."""
     return key.replace(".", "/")
+
+
+def heatmap_image(matrix: np.ndarray, cell_px: int = CELL_PX) -> np.ndarray:
+    """(R, C) values -> (R * cell_px, C * cell_px, 3) uint8 RGB, colormap RdBu_r, symmetric about 0."""
+    from matplotlib import colormaps
+
+    data = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
+    lim = float(np.max(np.abs(data))) or 1.0
+    rgb = colormaps["RdBu_r"](0.5 + 0.5 * data / lim)[..., :3]
+    pixels = np.repeat(np.repeat(rgb, cell_px, axis=0), cell_px, axis=1)
+    return np.round(pixels * 255).astype(np.uint8)
 
 
 def config_hparams(config: dict[str, Any]) -> dict[str, bool | int | float | str]:
@@ -67,20 +88,25 @@ class TensorBoardLog:
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / TENSORBOARD_DIR), purge_step=purge_step,
                                     flush_secs=30)
 
-    def scores(self, row: dict[str, float], figure: Any | None = None) -> None:
-        """One metrics.csv row (with its time_s) and, optionally, the maps figure (closed here)."""
+    def scores(self, row: dict[str, float], maps: dict[str, np.ndarray], true_moment_arms: np.ndarray) -> None:
+        """One metrics.csv row (with its time_s) and the learned maps (M, J) / (M, M) beside R (M, J)."""
         step = step_ms(row["time_s"])
         for key, value in row.items():
             if key != "time_s":
                 self.writer.add_scalar(metric_tag(key), float(value), step)
-        if figure is not None:
-            self.writer.add_figure("maps", figure, step, close=True)
+        for tag, key in MAP_IMAGES.items():
+            matrix = true_moment_arms if key is None else maps.get(key)
+            if matrix is not None:
+                self.writer.add_image(tag, heatmap_image(matrix), step, dataformats="HWC")
 
-    def finish(self, config: dict[str, Any], time_s: float, metrics: dict[str, float]) -> None:
-        """The final scores that metrics.csv lacks (reach) and the config as hparams; closes the files."""
+    def finish(self, config: dict[str, Any], time_s: float, metrics: dict[str, float], figure: Any = None) -> None:
+        """The maps figure (closed here), the final scores that metrics.csv lacks (reach) and the
+        config as hparams; closes the files."""
         from torch.utils.tensorboard.summary import hparams
 
         step = step_ms(time_s)
+        if figure is not None:
+            self.writer.add_figure("maps/figure", figure, step, close=True)
         for key, value in metrics.items():
             if key.startswith("reach."):
                 self.writer.add_scalar(metric_tag(key), float(value), step)

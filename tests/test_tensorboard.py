@@ -13,7 +13,7 @@ import yaml
 from robot_twitch.cli import main
 from robot_twitch.config import load_config
 from robot_twitch.experiment import RunInterrupted, run_experiment
-from robot_twitch.tensorboard_log import TENSORBOARD_DIR, config_hparams, metric_tag, step_ms
+from robot_twitch.tensorboard_log import TENSORBOARD_DIR, config_hparams, heatmap_image, metric_tag, step_ms
 
 pytest.importorskip("tensorboard")
 
@@ -75,8 +75,11 @@ def test_a_run_logs_its_metrics_maps_and_config(tmp_path):
                              progress_bar=False).run_dir
     _assert_scalars_are_the_metrics(run_dir)
     acc = _events(run_dir / TENSORBOARD_DIR)
-    assert [e.step for e in acc.Images("maps")] == [1000, 2000, 3000]
-    assert all(e.width > 100 and e.height > 100 for e in acc.Images("maps"))
+    for tag, shape in (("maps/true_moment_arms", (6, 2)), ("maps/action_map", (6, 2)), ("maps/hebbian_reflex", (6, 6))):
+        images = acc.Images(tag)
+        assert [e.step for e in images] == [1000, 2000, 3000], tag
+        assert (images[0].height, images[0].width) == (16 * shape[0], 16 * shape[1]), tag
+    assert [e.step for e in acc.Images("maps/figure")] == [3000]
     assert "reach/success_true_map" in acc.Tags()["scalars"]
     hparams = _session_hparams(acc.PluginTagToContent("hparams"))
     assert hparams["seed"].number_value == 2 and hparams["body"].string_value == "planar_arm"
@@ -102,6 +105,14 @@ def test_missing_tensorboard_exits_2_before_a_run_dir_exists(tmp_path, monkeypat
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "robot_twitch[tensorboard]" in err
     assert not out.exists()
+
+
+def test_heatmap_image_colours_signs_and_scales_to_the_largest_magnitude():
+    image = heatmap_image(np.array([[0.02, -0.02], [0.0, 0.01]]), cell_px=4)
+    assert image.shape == (8, 8, 3) and image.dtype == np.uint8
+    red, blue, white = image[0, 0], image[0, 4], image[4, 0]
+    assert red[0] > red[2] and blue[2] > blue[0] and white.min() > 200
+    np.testing.assert_array_equal(image[:4, :4], np.broadcast_to(red, (4, 4, 3)))  # one colour per cell
 
 
 def test_config_hparams_are_flat_scalars():
