@@ -434,14 +434,12 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
 
         load_state(resume / CHECKPOINT_FILE, CHECKPOINT_KIND)  # a damaged file fails before the world is built
         config = load_config(resume / "config.yaml")
+        _require_extras(config)
         run_dir = resume
     else:
+        _require_extras(config)  # before anything is written
         check_writable_folder(out)  # before the world is built
         mark_dead_runs(out)
-    if config.outputs.tensorboard:
-        from robot_twitch.tensorboard_log import require_tensorboard
-
-        require_tensorboard()  # before anything is written
     runner = ExperimentRun(config)
     try:
         if resume is None:
@@ -484,6 +482,14 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
     final = run_dir.with_name(run_dir.name.removesuffix(INCOMPLETE_SUFFIX))
     run_dir.rename(final)
     return RunResult(final, summary)
+
+
+def _require_extras(config: ExperimentConfig) -> None:
+    """One line (RobotTwitchError) if an output the config asks for needs a package not installed."""
+    if config.outputs.tensorboard:
+        from robot_twitch.tensorboard_log import require_tensorboard
+
+        require_tensorboard()
 
 
 def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: Any) -> None:

@@ -64,17 +64,14 @@ def datasets_root() -> Path:
 
 def check_finished_run(run_dir: Path) -> None:
     """DatasetError unless run_dir is a run that finished (not *.incomplete, status complete)."""
-    from robot_twitch.experiment import INCOMPLETE_SUFFIX, STATUS_FILE
+    from robot_twitch.rundir import INCOMPLETE_SUFFIX, STATUS_FILE, read_status
 
     if not run_dir.is_dir():
         raise DatasetError(run_dir, "not a run directory")
     if run_dir.name.endswith(INCOMPLETE_SUFFIX):
         raise DatasetError(run_dir, "the run is incomplete or was interrupted; finish it with "
                                     f"`robot-twitch run --resume {run_dir}`, then export")
-    try:
-        status = json.loads((run_dir / STATUS_FILE).read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
-        status = None
+    status = (read_status(run_dir) or {}).get("status")
     if status != "complete":
         raise DatasetError(run_dir / STATUS_FILE, f"run status is {status!r}, expected 'complete'")
 
