@@ -3,7 +3,7 @@ the dataset carries (docs/datasets.md).
 
     robot-twitch run quickstart --set outputs.dataset=true
     robot-twitch export runs/quickstart-seed0-YYYYMMDD-HHMMSS --minari robot_twitch/quickstart-v0
-    python examples/offline_learner.py robot_twitch/quickstart-v0 --learner action_map
+    python examples/offline_learner.py robot_twitch/quickstart-v0 --learner motor_map
 
 The scores equal the run's own (summary.json): the learner sees the same batches in the same
 order, and the truth is the same average of R(q) over the steps the run visited.
@@ -17,13 +17,14 @@ import json
 import minari
 import numpy as np
 
+from robot_twitch.config import LEARNER_NAMES
 from robot_twitch.datasets.minari_io import stream_from_minari
 from robot_twitch.datasets.offline import fit, make_learner
 from robot_twitch.evaluate import score_all
 from robot_twitch.learn import concat_batches
 
 
-def fit_offline(dataset_id: str, learner_name: str = "action_map") -> dict[str, float]:
+def fit_offline(dataset_id: str, learner_name: str = "motor_map") -> dict[str, float]:
     """Scores of learner `learner_name` fitted on the dataset's one episode (one run)."""
     dataset = minari.load_dataset(dataset_id)
     stream = stream_from_minari(dataset)  # observations, actions and per-step truth as arrays
@@ -43,8 +44,7 @@ def fit_offline(dataset_id: str, learner_name: str = "action_map") -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset_id")
-    parser.add_argument("--learner", default="action_map",
-                        choices=("hebbian", "action_map", "forward", "forward_linear", "topology"))
+    parser.add_argument("--learner", default="motor_map", choices=LEARNER_NAMES)
     args = parser.parse_args()
     scores = fit_offline(args.dataset_id, args.learner)
     live = minari.load_dataset(args.dataset_id).storage.metadata["robot_twitch"]["summary"]["metrics"]

@@ -2,8 +2,9 @@
 
 At every scoring time: each metrics.csv column as a scalar (``schema.cosine`` -> tag
 ``schema/cosine``, so TensorBoard groups them by family) and the maps as images beside the truth
-(``maps/true_moment_arms``, ``maps/action_map``, ``maps/hebbian_reflex``: one cell per entry, red
-positive, blue negative, each scaled to its largest magnitude, as in plots/maps.png). The step axis
+(``maps/true_moment_arms``, ``maps/motor_map``, ``maps/proprio_map``, ``maps/hebbian_reflex``: one
+cell per entry, red positive, blue negative, each scaled to its largest magnitude, the motor map
+per joint as in plots/maps.png). The step axis
 is simulated time in milliseconds. At the end: the labelled figure of plots/maps.png
 (``maps/figure``), the reach scores as scalars, and the run's config as TensorBoard hparams, so
 that the HParams tab of ``tensorboard --logdir SWEEP_DIR`` lists every run of a sweep with its
@@ -28,8 +29,8 @@ TENSORBOARD_DIR = "tensorboard"
 EXTRA_HINT = "pip install 'robot_twitch[tensorboard]'"
 CELL_PX = 16
 # map image tag -> key of the learners' body map (None: the truth)
-MAP_IMAGES = {"maps/true_moment_arms": None, "maps/action_map": "action_map/action_map",
-              "maps/hebbian_reflex": "hebbian/reflex_spindle_length"}
+MAP_IMAGES = {"maps/true_moment_arms": None, "maps/motor_map": "motor_map/motor_map",
+              "maps/proprio_map": "proprio/proprio_map", "maps/hebbian_reflex": "hebbian/reflex_spindle_length"}
 
 
 def require_tensorboard() -> None:
@@ -48,6 +49,12 @@ def step_ms(time_s: float) -> int:
 def metric_tag(key: str) -> str:
     """metrics.csv column -> TensorBoard tag ('schema.cosine' -> 'schema/cosine')."""
     return key.replace(".", "/")
+
+
+def numbers(scores: dict[str, Any]) -> dict[str, float]:
+    """The numeric entries of a metrics row or summary (some summary entries are text, e.g.
+    'not within the run')."""
+    return {k: float(v) for k, v in scores.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def heatmap_image(matrix: np.ndarray, cell_px: int = CELL_PX) -> np.ndarray:
@@ -91,11 +98,16 @@ class TensorBoardLog:
     def scores(self, row: dict[str, float], maps: dict[str, np.ndarray], true_moment_arms: np.ndarray) -> None:
         """One metrics.csv row (with its time_s) and the learned maps (M, J) / (M, M) beside R (M, J)."""
         step = step_ms(row["time_s"])
-        for key, value in row.items():
+        for key, value in numbers(row).items():
             if key != "time_s":
-                self.writer.add_scalar(metric_tag(key), float(value), step)
+                self.writer.add_scalar(metric_tag(key), value, step)
+        from robot_twitch.evaluate import defined_rows, per_joint_scaled
+
         for tag, key in MAP_IMAGES.items():
             matrix = true_moment_arms if key is None else maps.get(key)
+            if key == "motor_map/motor_map" and matrix is not None:
+                learned = np.asarray(matrix, dtype=np.float64)  # up to a scale per joint: drawn as plots/maps.png
+                matrix = per_joint_scaled(learned, true_moment_arms, defined_rows(learned))
             if matrix is not None:
                 self.writer.add_image(tag, heatmap_image(matrix), step, dataformats="HWC")
 
@@ -107,10 +119,11 @@ class TensorBoardLog:
         step = step_ms(time_s)
         if figure is not None:
             self.writer.add_figure("maps/figure", figure, step, close=True)
-        for key, value in metrics.items():
+        scores = numbers(metrics)
+        for key, value in scores.items():
             if key.startswith("reach."):
-                self.writer.add_scalar(metric_tag(key), float(value), step)
-        metric_tags = {metric_tag(k): float(v) for k, v in metrics.items()}
+                self.writer.add_scalar(metric_tag(key), value, step)
+        metric_tags = {metric_tag(k): v for k, v in scores.items()}
         for summary in hparams(config_hparams(config), metric_tags):
             self.writer.file_writer.add_summary(summary, step)
         self.close()

@@ -23,13 +23,13 @@ RECORDED = {
     "name": "recorded",
     "seed": 3,
     "body": "planar_arm",
-    "duration_s": 4.0,
-    "drive": {"kind": "twitch", "twitch": {"inter_burst_median_s": 1.0}},
-    "learners": {"names": ["hebbian", "action_map", "forward", "topology"], "batch_steps": 40,
+    "duration_s": 8.0,
+    "drive": {"kind": "twitch", "twitch": {"age_weeks": 8, "inter_burst_median_s": 0.5}},
+    "learners": {"names": ["hebbian", "motor_map", "proprio", "forward", "topology"], "batch_steps": 40,
                  "params": {"forward": {"hidden": [8], "updates_per_batch": 1}}},
     "evaluation": {"every_s": 1.0, "reach_trials": 0, "heldout_fraction": 0.25},
     # The truth restarts at a body change: the offline truth must follow it.
-    "body_changes": [{"at_s": 2.5, "kind": "lose_muscle", "muscle": "triceps_lateral"}],
+    "body_changes": [{"at_s": 6.0, "kind": "lose_muscle", "muscle": "triceps_lateral"}],
     "outputs": {"plots": False, "checkpoint_every_s": 1.0, "dataset": True},
 }
 
@@ -72,8 +72,8 @@ def _load_example():
 def test_stream_holds_every_step_and_the_truth_the_run_scored_against(recorded):
     stream = read_stream(recorded)
     dt = stream.control_dt_s
-    assert stream.n_steps == 400
-    np.testing.assert_allclose(stream.rows["time_s"], dt * np.arange(401), atol=1e-9)
+    assert stream.n_steps == 800
+    np.testing.assert_allclose(stream.rows["time_s"], dt * np.arange(801), atol=1e-9)
     # The truth averaged from the stream is bit-identical to the one the run saved.
     with np.load(recorded / "body_map.npz") as saved:
         np.testing.assert_array_equal(stream.truth().moment_arms, saved["truth/moment_arms"])
@@ -85,12 +85,12 @@ def test_stream_holds_every_step_and_the_truth_the_run_scored_against(recorded):
                                atol=1e-12)
     # The lost muscle: excitation zero from the change on, force scale zero, a new body version.
     lost = stream.layout.muscle_names.index("triceps_lateral")
-    after = stream.rows["time_s"] > 2.5 + dt
+    after = stream.rows["time_s"] > 6.0 + dt
     assert np.all(stream.rows["command"][after, lost] == 0) and np.all(stream.rows["force_scale"][after, lost] == 0)
     assert set(np.unique(stream.rows["body_version"])) == {0, 1}
     # Observations are the frames the learners saw: the last held-out batches equal those recorded.
     batches = stream.batches()
-    assert len(batches) == 10 and sum(len(b) for b, _ in batches) == 400
+    assert len(batches) == 20 and sum(len(b) for b, _ in batches) == 800
     assert {h for _, h in batches} == {True, False}
 
 
@@ -147,7 +147,7 @@ def test_export_writes_a_minari_dataset_whose_env_can_be_recovered(recorded, min
     assert main(["export", str(recorded), "--minari", "robot_twitch/recorded-v0"]) == 0
     assert str(minari_root / "robot_twitch" / "recorded-v0") in capsys.readouterr().out
     dataset = minari.load_dataset("robot_twitch/recorded-v0")
-    assert dataset.total_episodes == 1 and dataset.total_steps == 400
+    assert dataset.total_episodes == 1 and dataset.total_steps == 800
     episode = dataset[0]
     stream = read_stream(recorded)
     np.testing.assert_array_equal(episode.actions, stream.actions)
@@ -174,25 +174,30 @@ def test_offline_example_reproduces_the_live_scores(recorded, minari_root):
     assert main(["export", str(recorded), "--minari", "recorded-v1"]) == 0
     live = json.loads((recorded / "summary.json").read_text())["metrics"]
     example = _load_example()
-    for learner in ("action_map", "hebbian", "forward"):
+    for learner in ("motor_map", "proprio", "hebbian", "forward"):
         scores = example.fit_offline("recorded-v1", learner)
         assert scores and all(scores[k] == live[k] for k in scores), (learner, scores)
 
 
-def test_offline_scores_need_the_muscles_as_recorded(recorded):
-    # Control: the same stream with each muscle's spindle credited to its neighbour. The action
-    # map then learns a wrong schema: the score comes from what the dataset recorded per muscle.
+def test_offline_scores_need_the_commands_and_muscles_as_recorded(recorded):
+    # Controls on the same stream: each muscle's command credited to its neighbour (the motor map
+    # learns from efference -> reafference), and each muscle's spindle credited to its neighbour
+    # (the proprioceptive map). Both then learn wrong schemas: the scores come from the recording.
     from robot_twitch.datasets.offline import fit_and_score
     from robot_twitch.datasets.stream import RunStream
 
     stream = read_stream(recorded)
     live = json.loads((recorded / "summary.json").read_text())["metrics"]
-    assert fit_and_score(stream, "action_map")["schema.cosine"] == live["schema.cosine"] > 0.9
+    assert fit_and_score(stream, "motor_map")["schema.cosine"] == live["schema.cosine"] > 0.5
+    assert fit_and_score(stream, "proprio")["proprio.cosine"] == live["proprio.cosine"] > 0.9
+    commands = np.roll(stream.rows["command"], 1, axis=1)
+    control = fit_and_score(RunStream(stream.meta, stream.layout, {**stream.rows, "command": commands}), "motor_map")
+    assert control["schema.sign_accuracy"] < 0.5 and control["schema.cosine"] < 0.0
     sensors = stream.rows["sensors"].copy()
     spindles = stream.layout.slices["spindle_length"]
     sensors[:, spindles] = np.roll(sensors[:, spindles], 1, axis=1)
-    control = fit_and_score(RunStream(stream.meta, stream.layout, {**stream.rows, "sensors": sensors}), "action_map")
-    assert control["schema.sign_accuracy"] < 0.5 and control["schema.cosine"] < 0.0
+    control = fit_and_score(RunStream(stream.meta, stream.layout, {**stream.rows, "sensors": sensors}), "proprio")
+    assert control["proprio.sign_accuracy"] < 0.5 and control["proprio.cosine"] < 0.0
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -223,7 +228,7 @@ def test_export_bad_id_and_run_without_stream_exit_2(recorded, tmp_path, minari_
     assert "dataset id" in _one_line_error(capsys)
     plain = tmp_path / "plain"
     data = {**RECORDED, "name": "plain", "duration_s": 0.5, "body_changes": [],
-            "learners": {"names": ["action_map"]}, "evaluation": {"reach_trials": 0, "heldout_fraction": 0.0},
+            "learners": {"names": ["proprio"]}, "evaluation": {"reach_trials": 0, "heldout_fraction": 0.0},
             "outputs": {"plots": False, "dataset": False}}
     run_dir = run_experiment(load_config(_config_file(tmp_path, data)), out=plain, progress_bar=False).run_dir
     assert main(["export", str(run_dir), "--minari", "plain-v0"]) == 2

@@ -23,7 +23,7 @@ LOGGED = {
     "body": "planar_arm",
     "duration_s": 3.0,
     "drive": {"kind": "twitch", "twitch": {"inter_burst_median_s": 1.0}},
-    "learners": {"names": ["hebbian", "action_map"], "batch_steps": 50},
+    "learners": {"names": ["hebbian", "motor_map", "proprio"], "batch_steps": 50},
     "evaluation": {"every_s": 1.0, "reach_trials": 2, "reach_steps": 20, "heldout_fraction": 0.0},
     "outputs": {"plots": False, "checkpoint_every_s": 1.0, "tensorboard": True},
 }
@@ -75,7 +75,8 @@ def test_a_run_logs_its_metrics_maps_and_config(tmp_path):
                              progress_bar=False).run_dir
     _assert_scalars_are_the_metrics(run_dir)
     acc = _events(run_dir / TENSORBOARD_DIR)
-    for tag, shape in (("maps/true_moment_arms", (6, 2)), ("maps/action_map", (6, 2)), ("maps/hebbian_reflex", (6, 6))):
+    for tag, shape in (("maps/true_moment_arms", (6, 2)), ("maps/motor_map", (6, 2)), ("maps/proprio_map", (6, 2)),
+                       ("maps/hebbian_reflex", (6, 6))):
         images = acc.Images(tag)
         assert [e.step for e in images] == [1000, 2000, 3000], tag
         assert (images[0].height, images[0].width) == (16 * shape[0], 16 * shape[1]), tag

@@ -25,8 +25,8 @@ def stream_config(stream: RunStream) -> ExperimentConfig:
 
 
 def make_learner(stream: RunStream, name: str) -> Learner:
-    """A new learner `name` (hebbian, action_map, forward, forward_linear, topology) with the
-    parameters the run gave it (or the defaults, if the run did not use it)."""
+    """A new learner `name` (one of robot_twitch.config.LEARNER_NAMES) with the parameters the run
+    gave it (or the defaults, if the run did not use it)."""
     config = stream_config(stream)
     only = replace(config, learners=replace(config.learners, names=(name,)))
     return make_learners(only, stream.control_dt_s)[name]
