@@ -101,7 +101,7 @@ def test_twitch_labels_are_the_drive_event_log(recorded):
     labels = stream.rows["twitch"]
     expected = np.zeros_like(labels)
     for e in events:
-        expected[int(round(e.onset_s / stream.control_dt_s)) + 1, e.muscle_index] = 1 if e.kind == "positive" else -1
+        expected[int(round(e.onset_s / stream.control_dt_s)) + 1, e.muscle_index] = 1 if e.polarity == "positive" else -1
     np.testing.assert_array_equal(labels, expected)
     codes = {"wake": 0, "quiet": 1, "active": 2}
     for e in events:

@@ -208,7 +208,7 @@ class StreamRecorder:
             row_index = int(round(event.onset_s / self.dt_s)) + 1
             if row_index < first_row:
                 break
-            rows[row_index - first_row]["twitch"][event.muscle_index] = 1 if event.kind == "positive" else -1
+            rows[row_index - first_row]["twitch"][event.muscle_index] = 1 if event.polarity == "positive" else -1
         self._batch_start = len(self._pending)
 
     def flush(self) -> None:
