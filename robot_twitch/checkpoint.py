@@ -45,6 +45,7 @@ def checkpoint_tree(runner: ExperimentRun) -> dict[str, Any]:
             "metrics_rows": [dict(row) for row in p.metrics_rows],
             "heldout": [{"command": b.command, "sensors": b.sensors, "next_sensors": b.next_sensors}
                         for b in p.heldout],
+            **({"selftouch": runner.selftouch.touched.astype(np.uint8)} if runner.selftouch is not None else {}),
         },
         "sim": {"joint_pos_rad": s.joint_pos_rad, "joint_vel_rad_s": s.joint_vel_rad_s,
                 "activation": s.activation, "excitation": s.excitation, "time_s": runner.sim.time_s},
@@ -129,6 +130,11 @@ def load_checkpoint(runner: ExperimentRun, path: Path) -> dict[str, Any]:
     p.force_scale = prog["force_scale"]
     p.metrics_rows = prog["metrics_rows"]
     p.heldout = heldout
+    if runner.selftouch is not None:
+        touched = prog.get("selftouch")
+        if not isinstance(touched, np.ndarray) or touched.shape != runner.selftouch.touched.shape:
+            raise StateFileError(path, "progress.selftouch is missing or has the wrong shape: not a checkpoint of this run")
+        runner.selftouch.touched = touched.astype(bool)
     runner.frame = tree["frame"]
     runner.drive_rng, runner.sensor_rng, runner.heldout_rng, runner.reach_rng = (rngs[n] for n in RNG_NAMES)
     return tree["sim"]

@@ -44,6 +44,7 @@ from robot_twitch.rundir import (
     read_status,
     write_status,
 )
+from robot_twitch.selftouch import SelfTouch, hands_of
 from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import Simulation
@@ -193,6 +194,9 @@ class ExperimentRun:
                                   next_score_s=config.evaluation.every_s,
                                   next_checkpoint_s=config.outputs.checkpoint_every_s)
         self.sim = Simulation(self.body, self.sim_config)
+        # Self-touch by the hands (summary.json "selftouch"), for bodies whose hands can touch the body.
+        can_self_touch = self.sim_config.self_collision and self.body.spec.self_collision and hands_of(self.body)
+        self.selftouch = SelfTouch(self.body) if can_self_touch else None
         self.frame = self.layout.flatten(self.sensors_reset())
         self._feed_drive(self.sim.state)
         self._stop_requested = False
@@ -257,6 +261,8 @@ class ExperimentRun:
                 u = spent = row * (p.force_scale > 0)
                 state = self.sim.step(u)
             self._feed_drive(state)
+            if self.selftouch is not None and state.contacts:
+                self.selftouch.observe(state.contacts)
             commands[t] = u
             frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
             if self.recorder is not None:

@@ -115,6 +115,8 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
         },
         "metrics": for_summary({k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")}),
     }
+    if runner.selftouch is not None:
+        summary["selftouch"] = runner.selftouch.summary()
     if notes:
         summary["undefined"] = notes
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))

@@ -211,13 +211,16 @@ def skin_rgb(force_n: np.ndarray) -> np.ndarray:
 
 
 def draw_skin(image: Image.Image, sim: Simulation, view: np.ndarray, proj: np.ndarray,
-              min_force_n: float = 1e-3) -> None:
-    """Draw the taxels that feel at least ``min_force_n`` as dots coloured by force (in place)."""
+              min_force_n: float = 1e-3, viewport: tuple[int, int] | None = None) -> None:
+    """Draw the taxels that feel at least ``min_force_n`` as dots coloured by force (in place).
+
+    ``viewport`` (width, height): the rendered scene's size at the image's top left (default: all of it).
+    """
     force = sim.state.skin_n
     active = np.flatnonzero(force >= min_force_n)
     if not len(active):
         return
-    width, height = image.size
+    width, height = viewport or image.size
     layout = sim.body.skin
     rot, pos = sim.link_frames()
     world = layout.world_positions(rot, pos)[active]

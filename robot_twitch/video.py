@@ -35,7 +35,7 @@ from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
 from robot_twitch.evaluate import per_joint_scaled
 from robot_twitch.overlay import draw_caption, draw_panel, map_agreement
-from robot_twitch.render import camera_matrices, draw_muscles, select_renderer
+from robot_twitch.render import camera_matrices, draw_muscles, draw_skin, select_renderer
 from robot_twitch.sim import LimbState, SimConfig, Simulation
 
 FORMATS: tuple[str, ...] = ("mp4", "gif")
@@ -123,6 +123,7 @@ class VideoRecorder:
             image = Image.fromarray(scene)
         draw_muscles(image, self.sim, state.path_points_m, state.activation, self._view, self._proj, highlight,
                      viewport=(self.scene_width, self.height))
+        draw_skin(image, self.sim, self._view, self._proj, viewport=(self.scene_width, self.height))
         if panel is None and self.panel_fn is not None:
             panel = self.panel_fn(state)
         if panel is not None and self.panel_width:
