@@ -8,7 +8,7 @@ exactly as the env hands it to Bullet (fixed-joint links welded, robot_twitch.bo
 one process pinned to one core; the four are interleaved in every repeat so that machine noise
 hits them alike; medians of the repeats are reported.
 
-    python benchmarks/bench_limb.py [--steps 2000] [--repeats 7] [--core 0] [--bodies planar_arm]
+    python benchmarks/bench_limb.py [--steps 2000] [--repeats 7] [--core 0] [--bodies planar_arm] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
-from _common import RawLimbs, machine, median, pin_to_core, timed  # noqa: E402
+from _common import RawLimbs, machine, median, pin_to_core, timed, use_cpu_clock  # noqa: E402
 
 import robot_twitch  # noqa: E402,F401
 from robot_twitch.body.spec import builtin_bodies  # noqa: E402
@@ -81,11 +81,14 @@ def main() -> None:
     parser.add_argument("--core", type=int, default=0, help="CPU core to pin to (-1: no pinning)")
     parser.add_argument("--bodies", nargs="*", default=None)
     parser.add_argument("--physics-hz", type=float, default=None, help="Bullet rate (default: SimConfig's)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with process CPU time (robust on a shared machine) instead of the wall clock")
     args = parser.parse_args()
+    clock = use_cpu_clock(args.cpu_time)
     cfg = SimConfig(physics_hz=args.physics_hz) if args.physics_hz else None
     pinned = pin_to_core(None if args.core < 0 else args.core)
     print(f"# {machine()}; {pinned}; physics {(cfg or SimConfig()).physics_hz:.0f} Hz; "
-          f"{args.steps} control steps x {args.repeats} repeats, medians")
+          f"{args.steps} control steps x {args.repeats} repeats, medians; {clock}")
     print("| body | gym.make env [x real time] | unwrapped env | Simulation.step | raw PyBullet | "
           "raw, URDF as written | env us/step | raw us/step | env / raw cost |")
     print("|---|---|---|---|---|---|---|---|---|")

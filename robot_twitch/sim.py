@@ -6,12 +6,15 @@ Data flow per control step (dt = 1 / control_hz):
   tau held -> joint state (q, qdot) -> muscle lengths l(q), moment arms R(q), fibre state.
 
 Rates. Bullet integrates at `physics_hz` (default 1000 Hz: stiff contacts of small infant
-segments stay stable; MyoSuite's MuJoCo models step at 500 Hz). Muscles are updated at
-`control_hz` (default 100 Hz, 10 ms): activation dynamics are integrated exactly, so the
-10 ms / 40 ms time constants are resolved, and the velocity-dependent muscle force acts as a
-damper whose explicit update is stable when b * dt / I << 2 for every segment (checked for the
-built-in bodies in tests/test_builtin_bodies.py). Torques set once persist over all substeps of one
-`stepSimulation` call (Bullet's numSubSteps), so the Python cost is paid once per control step.
+segments stay stable; MyoSuite's MuJoCo models step at 500 Hz). The excitation is set at
+`control_hz` (default 100 Hz, 10 ms) and Bullet is called once per control step, with the torque
+held over its substeps (Bullet's numSubSteps), so the Python cost is paid once per control step.
+That held torque is the step's mean muscle torque, not its value at the step's start: activation
+is integrated at the physics rate, and the muscle law is evaluated at the step's predicted mean
+joint state, consistently with the torque's own effect on the motion (one linearly implicit solve;
+body/muscle_kernel.py). A twitch then moves the limb as muscles updated at 2 kHz do, within a few
+percent of its excursion (docs/muscles.md, benchmarks/bench_twitch.py), and the force-velocity
+damping acts like a trapezoidal integrator: stable at any damping.
 
 The muscle computation of a step runs in a compiled kernel (body/muscle_kernel.py); Bullet loads
 the URDF reduced without changing its dynamics (body/weld.py): fixed-joint links welded, and no
@@ -177,6 +180,7 @@ class Simulation(ClosedOnExit):
         self._body = body
         self.config = config or SimConfig()
         self._params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
+        self._excitation_shape = (self._params.n_muscles,)
         self._dt_s = self.config.control_dt_s
         self._client: bullet_client.BulletClient | None = connect_quietly()
         try:
@@ -209,12 +213,15 @@ class Simulation(ClosedOnExit):
         self._reobserve()
 
     def _reobserve(self) -> None:
-        """Recompute the current state (and the next step's force split) with the current model."""
+        """Recompute the current state (and what the next step reads) with the current model."""
         s = self.state
         self.state = self._observe(s.activation, s.excitation, s.joint_torque_nm)
 
     def _rebuild_kernel(self) -> None:
-        self._kernel = MuscleKernel.for_muscles(self._body.paths, self._params, self._damping_nms, self._dt_s)
+        cfg = self.config
+        self._kernel = MuscleKernel.for_muscles(self._body.paths, self._params, self._damping_nms, self._dt_s,
+                                                cfg.substeps, cfg.gravity_m_s2)
+        self._qd_slot, self._torque_slot = self._kernel.carry_slices()["qd"], self._kernel.carry_slices()["torque"]
         self._fixed_root = homogeneous(self._body.root_rotation, self._body.root_position_m)[None] \
             if self._body.spec.fixed_base else None
 
@@ -238,8 +245,11 @@ class Simulation(ClosedOnExit):
         self._step_bullet = functools.partial(pybullet.stepSimulation, physicsClientId=c._client)
         self._get_joint_states, self._set_torques, self._get_contacts = limb.get_joint_states, \
             limb.set_torques, limb.get_contacts
-        self._damping_nms = integrated_joint_damping(c, limb, self.body, self.config.control_dt_s)
+        self._damping_nms = np.asarray(self.body.spec.joint_damping_nms, dtype=float)
         self._skin = SkinReader(self.body.skin, self.body.kinematics)
+        # Loaded without collision shapes (nothing can touch it): no contact query is needed.
+        self._can_touch = not (self.config.drop_unused_collision_shapes and touch_free(self.body, self.config))
+        self._carry: np.ndarray | None = None
         self._rebuild_kernel()
 
     # -- state ---------------------------------------------------------------------------
@@ -256,7 +266,10 @@ class Simulation(ClosedOnExit):
             c.resetJointState(self.robot_id, index, float(q[k]), float(qd[k]))
         self.time_s = 0.0
         n_muscles = self.params.n_muscles
+        self._carry = None
         self.state = self._observe(np.zeros(n_muscles), np.zeros(n_muscles), np.zeros(n_joints))
+        k = self._kernel  # released at rest: gravity alone acts
+        self._carry[:, k.acceleration_slot] = self._carry[:, k.rest_acceleration_slot]
         return self.state
 
     def step(self, excitation: np.ndarray, external_torque_nm: np.ndarray | None = None) -> LimbState:
@@ -268,26 +281,30 @@ class Simulation(ClosedOnExit):
         if self._client is None:
             raise RuntimeError("this Simulation is closed")
         u = np.asarray(excitation, dtype=float)
-        if u.shape != self._activation.shape[1:] or not u.flags.c_contiguous:
+        if u.shape != self._excitation_shape or not u.flags.c_contiguous:
             u = self._excitation_row(u)
-        activation, torque = self._kernel.drive(u.reshape(1, -1), self._activation, self._active_unit_n,
-                                                self._passive_n, self._moment_arms, self._damping_torque_nm)
-        if external_torque_nm is None:
-            self._set_torques(forces=torque[0].tolist())
-        else:
+        carry = self._carry
+        if external_torque_nm is not None:
             external = np.asarray(external_torque_nm, dtype=float)
-            if external.shape != torque.shape[1:] or not np.all(np.isfinite(external)):
-                raise ValueError(f"external_torque_nm must be finite with shape {torque.shape[1:]}, "
+            if external.shape != (len(self.joint_indices),) or not np.all(np.isfinite(external)):
+                raise ValueError(f"external_torque_nm must be finite with shape ({len(self.joint_indices)},), "
                                  f"got {external.shape}")
-            self._set_torques(forces=(torque[0] + external).tolist())
+            # The predictor sees the external torque as a change of the applied torque.
+            carry = carry.copy()
+            carry[:, self._torque_slot] -= external
+        driven = self._kernel.drive(u.reshape(1, -1), carry, self._root)[0]  # activation, torque
+        m = self._excitation_shape[0]
+        torque = driven[m:]
+        applied = torque if external_torque_nm is None else torque + external
+        self._set_torques(forces=applied.tolist())
         self._step_bullet()
         self.time_s += self._dt_s
-        self.state = self._observe(activation[0], u, torque[0])
+        self.state = self._observe(driven[:m], u, torque, self._carry[:, self._qd_slot], applied)
         return self.state
 
     def _excitation_row(self, u: np.ndarray) -> np.ndarray:
         """Excitation (M,) contiguous: a scalar is every muscle's; shapes other than (M,) are errors."""
-        n_muscles = self._activation.shape[1]
+        n_muscles = self._excitation_shape[0]
         if u.ndim == 0:
             return np.full(n_muscles, float(u))
         if u.shape != (n_muscles,):
@@ -302,28 +319,42 @@ class Simulation(ClosedOnExit):
         pos, orn = c.multiplyTransforms(com_pos, com_orn, *self._inertial_inv)
         return np.array(c.getMatrixFromQuaternion(orn)).reshape(3, 3), np.array(pos)
 
-    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> LimbState:
+    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray,
+                 qd_prev: np.ndarray | None = None, applied_torque_nm: np.ndarray | None = None) -> LimbState:
+        """Read Bullet's joint state and compute the limb's state. torque (J,): the muscle and joint
+        torque of the step just taken; applied_torque_nm (J,): all torque Bullet applied (with an
+        external torque; default torque); qd_prev (1, J): the joint velocities before the step (None:
+        no step was taken; the mean acceleration that the next step's torque is predicted with is kept)."""
         q_list, qd_list, _, _ = zip(*self._get_joint_states(), strict=True)
         # Any NaN/inf makes a sum non-finite; with all finite, max() compares every speed.
         blown_up = not (math.isfinite(sum(q_list)) and math.isfinite(sum(qd_list))
                         and max(map(abs, qd_list)) < BLOWUP_JOINT_SPEED_RAD_S)
-        q, qd = np.array(q_list), np.array(qd_list)
+        joints = np.array((q_list, qd_list))
         reason = ""
         if blown_up:
-            reason = blowup_reason(self.body.joint_names, torque, q, qd)
-            q, qd = np.nan_to_num(q), np.zeros_like(qd)
+            reason = blowup_reason(self.body.joint_names, torque, joints[0], joints[1])
+            joints = np.nan_to_num(joints)
+            joints[1] = 0.0
         root = self._fixed_root if self._fixed_root is not None else homogeneous(*self._root_pose())[None]
-        # The muscle state; (1, ...) batches of one limb. What the next step's drive() reads (activation,
-        # force split, moment arms, damping -b * qdot) is kept privately: the state's arrays may be
-        # handed out and edited.
-        self._activation = np.array(activation, dtype=float).reshape(1, -1)
-        lengths, arms, points, velocity, fiber_norm, vel_norm, self._active_unit_n, self._passive_n, \
-            force, self._damping_torque_nm = self._kernel.observe(q[None], qd[None], root, self._activation)
-        self._moment_arms = arms.copy()
-        touch, contacts, skin = self._touch(q)
-        return LimbState(self.time_s, q, qd, np.asarray(activation, dtype=float), np.asarray(excitation, dtype=float),
-                         lengths[0], velocity[0], arms[0], fiber_norm[0], vel_norm[0], force[0], torque,
-                         touch, points[0], blown_up, contacts, skin, reason)
+        # What the next step's drive() reads is kept privately, in the kernel's carry (a batch of one
+        # limb): the state's arrays may be handed out and edited.
+        self._root = root
+        q, qd = joints[0:1], joints[1:2]
+        kept = self._carry if qd_prev is None else None
+        applied = torque if applied_torque_nm is None else applied_torque_nm
+        muscles, self._carry = self._kernel.observe(q, qd, qd if qd_prev is None else qd_prev,
+                                                    activation.reshape(1, -1), applied.reshape(1, -1), root)
+        lengths, arms, points, velocity, fiber_norm, vel_norm, force = self._kernel.state_views(muscles[0])
+        if kept is not None:  # no step taken: keep the acceleration the next step predicts with
+            slot = self._kernel.acceleration_slot
+            self._carry[:, slot] = kept[:, slot]
+        if self._can_touch:
+            touch, contacts, skin = self._touch(joints[0])
+        else:
+            touch, contacts, skin = np.zeros(len(self.body.link_names)), [], np.zeros(self._skin.layout.n_taxels)
+        return LimbState(self.time_s, joints[0].copy(), joints[1].copy(), np.asarray(activation, dtype=float),
+                         np.asarray(excitation, dtype=float), lengths, velocity, arms, fiber_norm, vel_norm, force,
+                         torque, touch, points, blown_up, contacts, skin, reason)
 
     def _touch(self, q: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str, float]], np.ndarray]:
         """Normal contact force per link (L,) and per taxel (T,), from the ground, objects and
@@ -438,32 +469,6 @@ def load_crib(c: bullet_client.BulletClient, interior_m: tuple[float, float, flo
     return crib
 
 
-def integrated_joint_damping(c: bullet_client.BulletClient, limb: LimbHandles, body: Body,
-                             dt_s: float) -> np.ndarray:
-    """Damping coefficients (J,) [N m s/rad] to apply explicitly, held over one control step.
-
-    Passive joint viscosity b decays a joint's velocity as exp(-b t / I). Applied as an explicit
-    torque -b qdot held for dt it would overshoot (and go unstable) once b dt / I > 2 on light
-    segments. The coefficient b' = I (1 - exp(-b dt / I)) / dt removes over one step exactly the
-    velocity that the exact decay removes, for any b: an exponential integrator per joint, with I
-    the joint's effective inertia 1 / (M^-1)_jj at the initial posture (Bullet's mass matrix).
-    """
-    damping = np.asarray(body.spec.joint_damping_nms, dtype=float)
-    if not np.any(damping > 0):
-        return damping
-    movable = [i for i in range(c.getNumJoints(limb.robot_id))
-               if c.getJointInfo(limb.robot_id, i)[2] != pybullet.JOINT_FIXED]
-    q_bullet = [0.0] * len(movable)
-    for k, index in enumerate(limb.joint_indices):
-        q_bullet[movable.index(index)] = float(body.initial_posture()[k])
-    mass = np.array(c.calculateMassMatrix(limb.robot_id, q_bullet))
-    if not body.spec.fixed_base:  # floating base: the first 6 rows/columns are the base's
-        mass = mass[6:, 6:]
-    rows = [movable.index(index) for index in limb.joint_indices]
-    inertia = 1.0 / np.diag(np.linalg.inv(mass))[rows]
-    return inertia * -np.expm1(-damping * dt_s / inertia) / dt_s
-
-
 def touch_free(body: Body, cfg: SimConfig) -> bool:
     """Whether nothing can touch this limb: no ground, and no pair of its links that Bullet would
     test for self-contact (in a vector env other limbs are filtered out)."""
@@ -522,7 +527,7 @@ def load_limb(c: bullet_client.BulletClient, body: Body, cfg: SimConfig,
     link_bullet_index = np.array(resolved)
     # Bullet's joint motors hold zero velocity by default: switch them off so that the
     # muscles are the only actuators. Remove Bullet's default link damping as well; the
-    # passive joint viscosity is explicit (joint_damping_nms, see integrated_joint_damping).
+    # passive joint viscosity is part of the muscle kernel's torque (joint_damping_nms).
     all_joints = list(range(c.getNumJoints(robot_id)))
     c.setJointMotorControlArray(robot_id, all_joints, pybullet.VELOCITY_CONTROL,
                                 forces=[0.0] * len(all_joints))

@@ -38,7 +38,6 @@ from robot_twitch.sim import (
     bullet_urdf,
     configure_world,
     connect_quietly,
-    integrated_joint_damping,
     load_ground,
     load_limb,
     touch_from_contacts,
@@ -74,6 +73,7 @@ class VectorSimulation(ClosedOnExit):
         self.limbs_per_world = min(int(limbs_per_world), self.num_limbs)
         self.config = config or SimConfig()
         self._params: MuscleParameters = _with_time_constants(body.muscle_params, self.config)
+        self._excitation_shape = (self.num_limbs, self._params.n_muscles)
         self._dt_s = self.config.control_dt_s
         self.spacing_m = float(spacing_m) if spacing_m is not None else default_spacing_m(body)
         self._clients: list[bullet_client.BulletClient] = []
@@ -122,8 +122,10 @@ class VectorSimulation(ClosedOnExit):
         self._steppers = [functools.partial(pybullet.stepSimulation, physicsClientId=cl._client)
                           for cl in self._clients]
         self._set_torques = [limb.set_torques for limb in self.limbs]
-        damping_nms = integrated_joint_damping(self._limb_client[0], self.limbs[0], self.body, cfg.control_dt_s)
-        self._kernel = MuscleKernel.for_muscles(self.body.paths, self._params, damping_nms, self._dt_s)
+        damping_nms = np.asarray(self.body.spec.joint_damping_nms, dtype=float)
+        self._kernel = MuscleKernel.for_muscles(self.body.paths, self._params, damping_nms, self._dt_s,
+                                                cfg.substeps, cfg.gravity_m_s2)
+        self._qd_slot = self._kernel.carry_slices()["qd"]
         self._get_joint_states = [limb.get_joint_states for limb in self.limbs]
         self._get_contacts = [limb.get_contacts for limb in self.limbs]
         self._skin = SkinReader(self.body.skin, self.body.kinematics)
@@ -166,6 +168,9 @@ class VectorSimulation(ClosedOnExit):
         time_s[rows], activation[rows], excitation[rows], torque[rows] = 0.0, 0.0, 0.0, 0.0
         self.time_s = time_s
         self._observe(activation, excitation, torque)
+        # Limbs released at rest accelerate under gravity alone; the others keep their last step's.
+        k = self._kernel
+        self._carry[rows, k.acceleration_slot] = self._carry[rows, k.rest_acceleration_slot]
 
     def step(self, excitation: np.ndarray, skip: np.ndarray | None = None) -> None:
         """One control step with excitations u (N, M) in [0, 1].
@@ -175,12 +180,12 @@ class VectorSimulation(ClosedOnExit):
         if not self._clients:
             raise RuntimeError("this VectorSimulation is closed")
         try:
-            u = np.ascontiguousarray(np.broadcast_to(excitation, self._activation.shape), dtype=float)
+            u = np.ascontiguousarray(np.broadcast_to(excitation, self._excitation_shape), dtype=float)
         except ValueError:
-            raise ValueError(f"excitation has shape {np.shape(excitation)}, expected {self._activation.shape}"
+            raise ValueError(f"excitation has shape {np.shape(excitation)}, expected {self._excitation_shape}"
                              " (limbs, muscles) or (muscles,)") from None
-        activation, torque = self._kernel.drive(u, self._activation, self._active_unit_n, self._passive_n,
-                                                self._moment_arms, self._damping_torque_nm)
+        driven = self._kernel.drive(u, self._carry, self._root)  # (N, M + J): activation, torque
+        activation, torque = driven[:, :u.shape[1]], driven[:, u.shape[1]:]
         if skip is not None:
             torque[skip] = 0.0
         for set_torques, forces in zip(self._set_torques, torque.tolist(), strict=True):
@@ -188,9 +193,12 @@ class VectorSimulation(ClosedOnExit):
         for step in self._steppers:
             step()
         self.time_s = self.time_s + self._dt_s
-        self._observe(activation, u, torque)
+        self._observe(activation, u, torque, self._carry[:, self._qd_slot])
 
-    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray) -> None:
+    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray,
+                 qd_prev: np.ndarray | None = None) -> None:
+        """Read every limb's joint state and compute the batched state. qd_prev (N, J): the joint
+        velocities before the step just taken (None: no step; the predictor's acceleration is kept)."""
         n, n_joints = self.num_limbs, self._n_joints
         flat = [js[:2] for get in self._get_joint_states for js in get()]
         state = np.array(flat).reshape(n, n_joints, 2)
@@ -204,10 +212,15 @@ class VectorSimulation(ClosedOnExit):
             qd[blown_up] = 0.0
         roots = self._roots if self._roots is not None else self._free_roots()
         # What the next step's drive() reads is kept privately: the public arrays may be handed out.
-        self._activation = np.array(activation, dtype=float)
-        lengths, arms, points, velocity, fiber_norm, vel_norm, self._active_unit_n, self._passive_n, \
-            force, self._damping_torque_nm = self._kernel.observe(q, qd, roots, self._activation)
-        self._moment_arms = arms.copy()
+        self._root = roots
+        kept = getattr(self, "_carry", None) if qd_prev is None else None
+        muscles, self._carry = self._kernel.observe(q, qd, qd if qd_prev is None else qd_prev,
+                                                    np.asarray(activation, dtype=float),
+                                                    np.asarray(torque, dtype=float), roots)
+        lengths, arms, points, velocity, fiber_norm, vel_norm, force = self._kernel.state_views(muscles)
+        if kept is not None:  # no step taken: keep the acceleration the next step predicts with
+            slot = self._kernel.acceleration_slot
+            self._carry[:, slot] = kept[:, slot]
         touch = np.zeros((n, len(self.body.link_names)))
         skin = np.zeros((n, self._skin.layout.n_taxels))
         contacts: list[list[tuple[str, str, float]]] = [[] for _ in range(n)]

@@ -62,7 +62,7 @@ def _set_origin(element: ET.Element, transform: np.ndarray) -> None:
     origin.set("rpy", " ".join(f"{v:.17g}" for v in matrix_to_rpy(transform[:3, :3])))
 
 
-def _inertia(link: ET.Element) -> tuple[float, np.ndarray, np.ndarray]:
+def link_inertia(link: ET.Element) -> tuple[float, np.ndarray, np.ndarray]:
     """Mass [kg], centre of mass (3,) and inertia tensor about it (3, 3), in the link frame."""
     inertial = link.find("inertial")
     if inertial is None:
@@ -177,11 +177,11 @@ def _weld(root: ET.Element) -> dict[str, str]:
                 _set_origin(element, to_parent @ _origin(element.find("origin")))
                 parent.append(element)
         # Inertia: exact composite of the two rigid bodies, in the parent frame.
-        m_c, c_c, t_c = _inertia(child)
+        m_c, c_c, t_c = link_inertia(child)
         rot = to_parent[:3, :3]
         child_part = (m_c, to_parent[:3, :3] @ c_c + to_parent[:3, 3], rot @ t_c @ rot.T)
         if m_c > 0 or parent.find("inertial") is not None:
-            _set_inertia(parent, *composite_inertia([_inertia(parent), child_part]))
+            _set_inertia(parent, *composite_inertia([link_inertia(parent), child_part]))
         # The child's own children now hang from the parent.
         for other in root.findall("joint"):
             if other.find("parent").get("link") == child_name:  # type: ignore[union-attr]
@@ -196,4 +196,4 @@ def _weld(root: ET.Element) -> dict[str, str]:
     return welded_into
 
 
-__all__ = ["bullet_urdf_text", "composite_inertia", "matrix_to_rpy", "read_urdf_tree", "self_contact_possible"]
+__all__ = ["bullet_urdf_text", "composite_inertia", "link_inertia", "matrix_to_rpy", "read_urdf_tree", "self_contact_possible"]
