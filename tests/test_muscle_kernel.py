@@ -104,6 +104,7 @@ def test_drive_holds_the_mean_of_the_torque_law_over_the_step(name):
     mass, acceleration = carry[:, slots["mass"]].reshape(-1, n, n), carry[:, slots["acceleration"]]
     torque_prev = np.einsum("bjk,bk->bj", mass, acceleration) * 0.5
     carry[:, slots["torque"]] = torque_prev
+    kernel.newton_iterations = 4  # converged: what one step (the default) approximates
     driven = kernel.drive(excitation, carry, root[None])
     new_activation, torque = driven[:, :activation.shape[1]], driven[:, activation.shape[1]:]
     # Activation: ten exact pieces of 1 ms each.
@@ -118,7 +119,8 @@ def test_drive_holds_the_mean_of_the_torque_law_over_the_step(name):
         a = nxt
     np.testing.assert_allclose(new_activation, a, rtol=1e-12)
     mean_activation = total / 10
-    # The torque law at the mean state implied by the held torque itself (converged Newton: a few %).
+    # The torque law at the mean state implied by the held torque itself (to what the geometry held at
+    # the first predicted position leaves out).
     acc = acceleration + np.linalg.solve(mass, (torque - torque_prev)[..., None])[..., 0]
     q_mean, qd_mean = q + 0.01 * (0.5 * qd + 0.01 / 6 * acc), qd + 0.005 * acc
     lengths, arms, _ = body.paths.evaluate_rows(q_mean, root_rows(root))
@@ -126,7 +128,7 @@ def test_drive_holds_the_mean_of_the_torque_law_over_the_step(name):
     _, _, active, passive = hill_force_split(lengths, velocity, HillConstants.from_params(params))
     law = np.einsum("bm,bmj->bj", np.maximum(mean_activation * active + passive, 0.0), arms) - damping * qd_mean
     scale = np.abs(law).max(axis=1, keepdims=True)
-    assert np.all(np.abs(torque - law) <= 0.02 * scale), (torque, law)
+    assert np.all(np.abs(torque - law) <= 0.01 * scale), (torque, law)
 
 
 def test_a_batch_gives_exactly_what_single_limbs_give(bodies):
