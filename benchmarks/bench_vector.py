@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
-from _common import RawLimbs, machine, median, pin_to_core, rss_mb, timed  # noqa: E402
+from _common import RawLimbs, machine, median, pin_to_core, rss_mb, timed, use_cpu_clock  # noqa: E402
 
 import robot_twitch  # noqa: E402,F401
 from robot_twitch.envs.vector import LimbVectorEnv  # noqa: E402
@@ -155,6 +155,8 @@ def main() -> None:
     parser.add_argument("--scale-repeats", type=int, default=1, help="scaling runs; medians reported")
     parser.add_argument("--physics-hz", type=float, default=None, help="Bullet rate (default: SimConfig's)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory-per-limb runs")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the single-core runs with process CPU time (robust on a shared machine)")
     args = parser.parse_args()
     cfg = SimConfig(physics_hz=args.physics_hz) if args.physics_hz else None
     print(f"# {machine()}; body {args.body}; physics {(cfg or SimConfig()).physics_hz:.0f} Hz; "
@@ -171,6 +173,7 @@ def main() -> None:
               f"{two:.0f}x real time, speedup {median(speedups):.2f}x (runs: "
               f"{', '.join(f'{x:.2f}' for x in speedups)})\n", flush=True)
     pinned = pin_to_core(None if args.core < 0 else args.core)
+    pinned += f"; {use_cpu_clock(args.cpu_time)}"
     print(f"# single-core runs {pinned}")
     names = list(LAYOUTS)
     print("| N | " + " | ".join(f"vector {k} [x real time]" for k in names) + " | N single envs | "
