@@ -33,6 +33,7 @@ from PIL import Image
 
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
+from robot_twitch.errors import SimulationDiverged
 from robot_twitch.evaluate import per_joint_scaled
 from robot_twitch.overlay import draw_caption, draw_panel, map_agreement
 from robot_twitch.render import camera_matrices, draw_muscles, draw_skin, select_renderer
@@ -460,6 +461,10 @@ def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float =
                         onset_mask[m] = True
                     twitches += len(onsets)
                     state = sim.step(u)
+                    if state.blown_up:  # nothing worth filming follows; no partial file is left
+                        recorder.close()
+                        Path(out_path).unlink(missing_ok=True)
+                        raise SimulationDiverged(state.time_s, state.blown_up_reason or "NaN or runaway speed")
                     if getattr(drive_obj, "closed_loop", False):  # DEP reads the muscle lengths
                         drive_obj.observe(state.fiber_length_norm)
                     step += 1

@@ -133,6 +133,15 @@ def test_a_diverging_simulation_exits_3_and_says_so(tmp_path, capsys):
     assert "diverge again" in _one_error_line(capsys)
 
 
+def test_a_diverging_video_exits_3_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = _diverging_config(tmp_path)
+    assert main(["video", str(config), "-o", "v.mp4", "--seconds", "4", "--size", "32x24", "--fps", "5"]) \
+        == EXIT_DIVERGED
+    assert "the simulation diverged at t = " in _one_error_line(capsys)
+    assert not (tmp_path / "v.mp4").exists()
+
+
 def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
