@@ -56,6 +56,7 @@ def checkpoint_tree(runner: ExperimentRun) -> dict[str, Any]:
         "sensors": runner.sensors.state_dict(),
         "rngs": {name: generator_state(getattr(runner, f"{name}_rng")) for name in RNG_NAMES},
         "learners": runner.learners.state_dict(),
+        **({"gate": runner.gate.state_dict()} if runner.gate is not None else {}),
     }
 
 
@@ -110,6 +111,8 @@ def load_checkpoint(runner: ExperimentRun, path: Path) -> dict[str, Any]:
         rngs = {name: generator_from_state(tree["rngs"][name], f"rngs.{name}") for name in RNG_NAMES}
         runner.sensors.load_state_dict(tree["sensors"])
         runner.learners.load_state_dict(tree["learners"])
+        if runner.gate is not None:
+            runner.gate.load_state_dict(tree["gate"])
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StateFileError(path, f"not a checkpoint of this run ({type(exc).__name__}: {problem})") from None

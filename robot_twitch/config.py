@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 
 from robot_twitch.errors import ConfigError
+from robot_twitch.learn.gate import GateConfig
 from robot_twitch.motor import (
     AwakeConfig,
     DEPConfig,
@@ -84,6 +85,8 @@ class LearnerSection:
     """Per-learner keyword arguments, e.g. {forward: {hidden: [32, 32]}}."""
     batch_steps: int = 100
     """Control steps per batch handed to the learners."""
+    gate: GateConfig = field(default_factory=GateConfig)
+    """Reafference gating (experiment 5): remove the feedback the efference copy predicts."""
 
     def __post_init__(self) -> None:
         for name in (*self.names, *self.params):

@@ -32,6 +32,7 @@ from robot_twitch.datasets.stream import StreamRecorder, stream_meta
 from robot_twitch.errors import ConfigError, SimulationDiverged
 from robot_twitch.evaluate import BodyTruth, score_all
 from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
+from robot_twitch.learn.gate import ReafferenceGate
 from robot_twitch.motor import DRIVE_REGISTRY, generate, make_drive, match_energy, save_events
 from robot_twitch.rundir import (
     HEARTBEAT_S,
@@ -190,6 +191,7 @@ class ExperimentRun:
         sensor_cfg = config.sensors
         self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_cfg)
         self.learners = make_learners(config, dt)
+        self.gate = ReafferenceGate(config.learners.gate, dt) if config.learners.gate.mode != "none" else None
         self.progress = _Progress(force_scale=np.ones(len(self.body.muscle_names)),
                                   next_score_s=config.evaluation.every_s,
                                   next_checkpoint_s=config.outputs.checkpoint_every_s)
@@ -241,6 +243,7 @@ class ExperimentRun:
         n = min(cfg.learners.batch_steps, self.total_steps - p.step)
         n_m = len(self.body.muscle_names)
         commands = np.empty((n, n_m))
+        self.batch_states = np.empty(n, dtype=np.int8)  # sleep state per step (the gate reads it)
         frames = np.empty((n + 1, self.layout.size))
         frames[0] = self.frame
         changes = cfg.body_changes
@@ -263,6 +266,7 @@ class ExperimentRun:
             self._feed_drive(state)
             if self.selftouch is not None and state.contacts:
                 self.selftouch.observe(state.contacts)
+            self.batch_states[t] = self.drive.sleep_state.code
             commands[t] = u
             frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
             if self.recorder is not None:
@@ -322,6 +326,8 @@ class ExperimentRun:
     def advance(self) -> TransitionBatch:
         """One batch: simulate, hand to learners or hold out, score when due."""
         batch = self.run_batch()
+        if self.gate is not None:  # experiment 5: the learners see gated feedback
+            batch = self.gate.apply(batch, self.batch_states)
         p = self.progress
         heldout = self.heldout_rng.random() < self.config.evaluation.heldout_fraction
         if heldout:
