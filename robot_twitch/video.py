@@ -370,7 +370,7 @@ class _LearnerFeed:
 
     def panel(self, state: LimbState) -> dict[str, Any]:
         return {"learned": self.learned, "truth": state.moment_arms_m, "curve": list(self.curve),
-                "learned_title": "motor map (blank: not twitched yet)",
+                "learned_title": "motor map (learned)",
                 "curve_label": "agreement (cos)", "curve_range": (0.0, 1.0),
                 "row_labels": self.row_labels, "col_labels": self.col_labels}
 
