@@ -271,7 +271,7 @@ class ExperimentRun:
             frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
             if self.recorder is not None:
                 self.recorder.record_step(u, state, frames[t + 1], self.drive.sleep_state.code, p.changes_applied,
-                                          p.force_scale)
+                                          p.force_scale, push=None if spent is u else spent)
             p.energy += float(spent @ spent) * self.sim_config.control_dt_s
             p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
             p.moment_arm_count += 1

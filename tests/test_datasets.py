@@ -254,3 +254,13 @@ def test_a_failed_export_leaves_nothing_behind(recorded, minari_root, monkeypatc
     with pytest.raises(OSError):
         minari_io.export_minari(recorded, "ns/half-v0")
     assert [p.name for p in minari_root.iterdir()] == []
+
+
+def test_a_passive_run_records_its_pushes_and_no_excitation(tmp_path):
+    data = {**RECORDED, "name": "pushed", "duration_s": 1.0, "body_changes": [], "drive": {"kind": "passive"},
+            "learners": {"names": ["proprio"]}, "evaluation": {"reach_trials": 0, "heldout_fraction": 0.0}}
+    run_dir = run_experiment(load_config(_config_file(tmp_path, data)), out=tmp_path / "runs", progress_bar=False).run_dir
+    stream = read_stream(run_dir)
+    assert not stream.actions.any() and not stream.rows["activation"].any()
+    assert stream.rows["push"][1:].any() and not stream.rows["push"][0].any()
+    assert np.ptp(stream.rows["joint_pos"], axis=0).max() > 1e-3  # moved from outside

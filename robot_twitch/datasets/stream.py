@@ -74,11 +74,13 @@ def field_specs(n_joints: int, n_muscles: int, n_links: int, n_sensors: int) -> 
         "heldout": ("bool", (), "the step's batch was withheld from the learners (forward-model scoring)"),
         "body_version": ("int16", (), "number of body changes applied before the step"),
         "force_scale": ("float64", (m,), "force scale per muscle after body changes (0: muscle lost)"),
+        "push": ("float64", (m,), "a passive drive's push in the step, per muscle: the limb was moved from "
+                                  "outside by the torque R(q)^T (F_max push) (zeros for every other drive)"),
     }
 
 
 INFO_FIELDS = ("time_s", "joint_pos", "joint_vel", "activation", "muscle_force_n", "moment_arms",
-               "contact_force_n", "twitch", "sleep_state", "batch", "heldout", "body_version", "force_scale")
+               "contact_force_n", "twitch", "sleep_state", "batch", "heldout", "body_version", "force_scale", "push")
 
 
 def stream_meta(config: ExperimentConfig, body: Body, layout: SensorLayout, heldout_batches_kept: int
@@ -166,12 +168,13 @@ class StreamRecorder:
 
     # -- recording ----------------------------------------------------------------------------
     def record_step(self, command: np.ndarray, state: LimbState, sensors: np.ndarray, sleep_code: int,
-                    body_version: int, force_scale: np.ndarray) -> None:
-        """One control step: the excitation applied, the state and sensor frame after it."""
-        self._append(command, state, sensors, sleep_code, body_version, force_scale, batch=-1)
+                    body_version: int, force_scale: np.ndarray, push: np.ndarray | None = None) -> None:
+        """One control step: the excitation applied (and a passive drive's push), the state and
+        sensor frame after it."""
+        self._append(command, state, sensors, sleep_code, body_version, force_scale, batch=-1, push=push)
 
     def _append(self, command: np.ndarray, state: LimbState, sensors: np.ndarray, sleep_code: int,
-                body_version: int, force_scale: np.ndarray, batch: int) -> None:
+                body_version: int, force_scale: np.ndarray, batch: int, push: np.ndarray | None = None) -> None:
         contact = np.zeros((self._n_links, self._n_links + 1))
         for link_a, link_b, force_n in state.contacts:
             contact[self._link_index[link_a], self._link_index.get(link_b, self._n_links)] += force_n
@@ -191,6 +194,7 @@ class StreamRecorder:
             "heldout": False,
             "body_version": body_version,
             "force_scale": np.array(force_scale, dtype=np.float64),
+            "push": np.zeros(len(force_scale)) if push is None else np.array(push, dtype=np.float64),
         })
 
     def end_batch(self, batch_index: int, heldout: bool, events: Sequence[TwitchEvent]) -> None:
