@@ -9,7 +9,7 @@ steps (each a divisor of the 30 ms twitch; Bullet at 1 kHz, or the control rate 
 
     python benchmarks/bench_twitch.py [--bodies planar_arm leg infant] [--step-ms 30 15 10 5 2 1]
                                       [--figure docs/media/twitch_convergence.png] [--json out.json]
-                                      [--compare earlier.json --compare-label "..."]
+                                      [--compare earlier.json --compare-label "..."] [--replot run.json]
 """
 
 from __future__ import annotations
@@ -46,7 +46,13 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, default=None,
                         help="a --json file of an earlier version, drawn dashed in the figure")
     parser.add_argument("--compare-label", default="earlier version")
+    parser.add_argument("--replot", type=Path, default=None,
+                        help="draw --figure from a --json file of an earlier run instead of simulating")
     args = parser.parse_args()
+    if args.replot:
+        earlier = json.loads(args.compare.read_text()) if args.compare else None
+        draw(json.loads(args.replot.read_text()), sorted(args.step_ms), args.figure, earlier, args.compare_label)
+        return
     bodies = args.bodies or sorted(builtin_bodies())
     rates: list[float | None] = [None, *args.step_ms]
     results: dict[str, dict[str, list[float]]] = {}
