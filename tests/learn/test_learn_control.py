@@ -42,3 +42,19 @@ def test_allocation_bounds_and_errors() -> None:
         allocate_excitations(a, np.zeros(3))
     with pytest.raises(ValueError, match="non-zero"):
         PostureController(np.zeros((4, 2)))
+
+
+def test_box_least_squares_matches_scipy_bvls() -> None:
+    from scipy.optimize import lsq_linear
+
+    from robot_twitch.learn.control import box_least_squares
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n = int(rng.integers(1, 9))
+        a = np.vstack([rng.normal(size=(int(rng.integers(1, 4)), n)), 0.03 * np.eye(n)])
+        b = np.concatenate([rng.normal(scale=3.0, size=a.shape[0] - n), np.zeros(n)])
+        ref = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls").x
+        u = box_least_squares(a, b)
+        assert np.all((u >= 0) & (u <= 1))
+        np.testing.assert_allclose(u, ref, atol=1e-9, err_msg=f"trial {trial}")
