@@ -11,7 +11,9 @@ Measures, interleaved in every repeat, each in a fresh process pinned to one cor
 - **first step**: from launching `robot-twitch run CONFIG` to the start of its first
   `Simulation.step` (the child records the time and exits there).
 
-Reports medians and the ratio whole run / env alone per repeat (median of the ratios).
+Reports medians and the ratio whole run / env alone per repeat (median of the ratios); beside
+each wall time, the CPU time (user + sys) of the child process, which a busy machine inflates
+less (the env alone's CPU time covers the whole child, set-up included).
 
     python benchmarks/bench_run.py --repeats 3            # quickstart, 600 simulated s
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,13 +40,21 @@ def _env(core: int | None) -> dict[str, str]:
     return env
 
 
-def _launch(args: list[str], core: int | None, **kwargs) -> subprocess.CompletedProcess:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _launch(args: list[str], core: int | None, **kwargs) -> tuple[subprocess.CompletedProcess, float]:
+    """Run a child to its end; returns it and its CPU time [s]."""
     def pin() -> None:
         if core is not None and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {core})
 
-    return subprocess.run([sys.executable, *args], env=_env(core), preexec_fn=pin, check=True,
+    before = _children_cpu_s()
+    done = subprocess.run([sys.executable, *args], env=_env(core), preexec_fn=pin, check=True,
                           capture_output=True, text=True, **kwargs)
+    return done, _children_cpu_s() - before
 
 
 # -- children ---------------------------------------------------------------------------------
@@ -93,19 +104,22 @@ def child_first_step(config_name: str, out: str) -> None:
 
 # -- parent -----------------------------------------------------------------------------------
 def measure_once(config: str, core: int | None, out: Path) -> dict[str, float]:
-    env_s = json.loads(_launch([__file__, "--child", "env", config], core).stdout)["env_s"]
+    env, env_cpu_s = _launch([__file__, "--child", "env", config], core)
+    env_s = json.loads(env.stdout)["env_s"]
     t0 = time.perf_counter()
-    run = _launch(["-m", "robot_twitch.cli", "run", config, "--out", str(out), "--quiet"], core)
+    run, run_cpu_s = _launch(["-m", "robot_twitch.cli", "run", config, "--out", str(out), "--quiet"], core)
     run_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _launch(["-m", "robot_twitch.cli", "--help"], core)
+    _, help_cpu_s = _launch(["-m", "robot_twitch.cli", "--help"], core)
     help_s = time.perf_counter() - t0
     t0 = time.time()
-    first = json.loads(_launch([__file__, "--child", "first", config, str(out)], core).stdout)
-    first_s = first["first_step_at"] - t0
+    first, first_cpu_s = _launch([__file__, "--child", "first", config, str(out)], core)
+    first_s = json.loads(first.stdout)["first_step_at"] - t0
     summary_line = run.stdout.strip().splitlines()[0]
     return {"env_s": env_s, "run_s": run_s, "ratio": run_s / env_s, "help_s": help_s,
-            "first_step_s": first_s, "summary": summary_line}  # type: ignore[dict-item]
+            "first_step_s": first_s, "env_cpu_s": env_cpu_s, "run_cpu_s": run_cpu_s,
+            "help_cpu_s": help_cpu_s, "first_cpu_s": first_cpu_s,
+            "summary": summary_line}  # type: ignore[dict-item]
 
 
 def main() -> None:
@@ -127,14 +141,18 @@ def main() -> None:
             rows.append(row)
             print(f"repeat {r + 1}: env alone {row['env_s']:.2f} s, whole run {row['run_s']:.2f} s "
                   f"(ratio {row['ratio']:.2f}), --help {row['help_s']:.3f} s, "
-                  f"first step at {row['first_step_s']:.2f} s", flush=True)
-    med = {k: statistics.median(r[k] for r in rows) for k in ("env_s", "run_s", "ratio", "help_s", "first_step_s")}
+                  f"first step at {row['first_step_s']:.2f} s; CPU s: env child {row['env_cpu_s']:.2f}, "
+                  f"run {row['run_cpu_s']:.2f}, --help {row['help_cpu_s']:.3f}, first step "
+                  f"{row['first_cpu_s']:.2f}", flush=True)
+    med = {k: statistics.median(r[k] for r in rows) for k in rows[0] if k != "summary"}
     print(f"\n{args.config}, {args.repeats} repeats, pinned to core {core}, load average "
           f"{os.getloadavg()[0]:.1f} at the end")
-    print("| env alone [s] | whole run [s] | run / env (median of ratios) | --help [s] | first step [s] |")
-    print("|---|---|---|---|---|")
-    print(f"| {med['env_s']:.2f} | {med['run_s']:.2f} | {med['ratio']:.2f} | {med['help_s']:.3f} | "
+    print("| | env alone (stepping) | whole run | run / env (median of ratios) | --help | first step |")
+    print("|---|---|---|---|---|---|")
+    print(f"| wall [s] | {med['env_s']:.2f} | {med['run_s']:.2f} | {med['ratio']:.2f} | {med['help_s']:.3f} | "
           f"{med['first_step_s']:.2f} |")
+    print(f"| CPU of the child [s] | {med['env_cpu_s']:.2f} (whole child) | {med['run_cpu_s']:.2f} | | "
+          f"{med['help_cpu_s']:.3f} | {med['first_cpu_s']:.2f} |")
     print(f"\nrun's summary line: {rows[-1]['summary']}")
 
 

@@ -90,3 +90,39 @@ def test_average_smooths_and_state_round_trips() -> None:
         MLPStack(SIZES, params, lr=1e-2, average_decay=1.0)
     with pytest.raises(ValueError, match="params must be"):
         MLPStack(SIZES, params[:, :5], lr=1e-2)
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="no CUDA device")
+def test_cuda_stack_matches_cpu() -> None:
+    # float32 on both; the GPU sums in another order, so agreement is to rounding, not bitwise.
+    k = 3
+    params = np.stack([init_params(SIZES, np.random.default_rng(s), skip=True) for s in range(k)])
+    cpu = MLPStack(SIZES, params, lr=3e-3, average_decay=0.9, skip=True)
+    gpu = MLPStack(SIZES, params, lr=3e-3, average_decay=0.9, skip=True, device="cuda")
+    for step in range(50):
+        x, y = _data(k, seed=step)
+        cpu.train_step(x, y)
+        gpu.train_step(gpu.ops.asarray(x), gpu.ops.asarray(y))
+    x, _ = _data(k, seed=99)
+    np.testing.assert_allclose(gpu.ops.to_numpy(gpu.predict(gpu.ops.asarray(x))), cpu.predict(x), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gpu.state_arrays()["params"], cpu.state_arrays()["params"], rtol=1e-4, atol=1e-5)
+
+
+def test_device_choice() -> None:
+    from robot_twitch.learn.mlp import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if _cuda_available() else "cpu")
+    with pytest.raises(ValueError, match="device must be"):
+        resolve_device("tpu")
+    if not _cuda_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            MLPStack(SIZES, init_params(SIZES, np.random.default_rng(0))[None], lr=1e-3, device="cuda")
