@@ -47,7 +47,7 @@ def test_stream(overrides: list[str], duration: float, seed: int):
     try:
         batches = []
         while run.progress.step < run.total_steps:
-            batches.append(run.run_batch())
+            batches.append(run.advance())
         return concat_batches(batches)
     finally:
         run.close()

@@ -30,7 +30,7 @@ def measure(overrides: list[str], duration: float, seed: int) -> dict[str, float
         jp = run.layout.group(np.arange(run.layout.size), "joint_pos")
         jv = run.layout.group(np.arange(run.layout.size), "joint_vel")
         while run.progress.step < run.total_steps:
-            b = run.run_batch()
+            b = run.advance()
             q.append(b.next_sensors[:, jp])
             qd.append(b.next_sensors[:, jv])
         q, qd = np.concatenate(q), np.concatenate(qd)

@@ -21,7 +21,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from robot_twitch.experiment import RunInterrupted, run_experiment
 
     if args.resume is not None:
-        if args.config is not None or args.set:
+        if args.config is not None or args.set or args.video:
             raise RobotTwitchError("--resume takes the run directory alone (its config.yaml is used as saved)")
         result = None
         try:
@@ -32,7 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         if args.config is None:
             raise RobotTwitchError("robot-twitch run: give a CONFIG (a path or a built-in name) or --resume RUN_DIR")
-        config = load_config(args.config, args.set)
+        config = load_config(args.config, [*args.set, *(["outputs.video.enabled=true"] if args.video else [])])
         try:
             result = run_experiment(config, out=Path(args.out), progress_bar=not args.quiet)
         except RunInterrupted as exc:
@@ -116,7 +116,8 @@ def _check_video_options(args: argparse.Namespace) -> None:
 
 def _cmd_video(args: argparse.Namespace) -> int:
     from robot_twitch.config import load_config
-    from robot_twitch.video import parse_size, video_from_config
+    from robot_twitch.experiment import film
+    from robot_twitch.video import parse_size
 
     _check_video_options(args)
     try:
@@ -124,8 +125,7 @@ def _cmd_video(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise RobotTwitchError(f"--size: {exc}") from None
     config = load_config(args.config, args.set)
-    result = video_from_config(config, Path(args.output), seconds=args.seconds,
-                               size=size, fps=args.fps)
+    result = film(config, Path(args.output), seconds=args.seconds, size=size, fps=args.fps)
     print(f"{result.n_frames} frames, {result.twitches} twitches, {result.wall_s:.1f} s wall")
     print(result.path)
     return EXIT_OK
@@ -141,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="runs", help="parent folder of run directories (default: runs)")
     run.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--video", action="store_true",
+                     help="film the run's first seconds into RUN_DIR/video.mp4 (outputs.video.enabled=true)")
     run.set_defaults(func=_cmd_run)
 
     sweep = sub.add_parser("sweep", help="run a grid of conditions x seeds and aggregate")
@@ -160,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir")
     report.set_defaults(func=_cmd_report)
 
-    video = sub.add_parser("video", help="render a demo video of a config")
+    video = sub.add_parser("video", help="film the first seconds of a config's run (the same rollout, frames on)")
     video.add_argument("config")
     video.add_argument("-o", "--output", default="demo.mp4")
     video.add_argument("--seconds", type=float, default=None)

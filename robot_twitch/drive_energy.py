@@ -19,6 +19,7 @@ from robot_twitch.body.spec import Body
 from robot_twitch.motor import make_drive
 from robot_twitch.motor.energy import solve_gain
 from robot_twitch.motor.factory import drive_name_for_config
+from robot_twitch.rollout import Rollout
 from robot_twitch.sim import SimConfig, Simulation
 
 
@@ -27,16 +28,25 @@ def closed_loop_energy(body: Body, sim_config: SimConfig, drive_config: Any, dur
     """Actuation energy sum_t |u_t|^2 dt of the drive run on the body for ``duration_s``."""
     dt = sim_config.control_dt_s
     drive = make_drive(drive_name_for_config(drive_config), body.muscles, dt, drive_config, rng)
-    energy = 0.0
+    tally = _EnergyTally(dt)
     with Simulation(body, sim_config) as sim:
-        state = sim.reset()
-        drive.observe(state.fiber_length_norm)  # type: ignore[union-attr]
+        rollout = Rollout(sim, hooks=[tally])
+        rollout.reset()
+        rollout.drive = drive
+        rollout.feed_drive()
         for _ in range(int(round(duration_s / dt))):
-            u = drive.step()
-            state = sim.step(u)
-            drive.observe(state.fiber_length_norm)  # type: ignore[union-attr]
-            energy += float(u @ u) * dt
-    return energy
+            rollout.step()
+    return tally.energy
+
+
+class _EnergyTally:
+    """Rollout hook: sum_t |u_t|^2 dt."""
+
+    def __init__(self, dt_s: float) -> None:
+        self.dt_s, self.energy = dt_s, 0.0
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: Any) -> None:
+        self.energy += float(excitation @ excitation) * self.dt_s
 
 
 def match_closed_loop_energy(body: Body, sim_config: SimConfig, drive_config: Any, target_energy: float,

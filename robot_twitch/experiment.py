@@ -18,6 +18,7 @@ import signal
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 
 from robot_twitch.body.kinematics import MusclePathModel
 from robot_twitch.body.spec import Body, load_body
+from robot_twitch.checkpoint import checkpoint_time_s, load_checkpoint, save_checkpoint
 from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_config
 from robot_twitch.datasets.stream import StreamRecorder, stream_meta
 from robot_twitch.errors import ConfigError, SimulationDiverged
@@ -34,6 +36,7 @@ from robot_twitch.evaluate import BodyTruth, score_all
 from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
 from robot_twitch.learn.gate import ReafferenceGate
 from robot_twitch.motor import DRIVE_REGISTRY, generate, make_drive, match_energy, save_events
+from robot_twitch.rollout import Rollout
 from robot_twitch.rundir import (
     HEARTBEAT_S,
     INCOMPLETE_SUFFIX,
@@ -48,12 +51,13 @@ from robot_twitch.rundir import (
 from robot_twitch.selftouch import SelfTouch, hands_of
 from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
-from robot_twitch.sim import Simulation
+from robot_twitch.sim import LimbState, SimSnapshot, Simulation
 from robot_twitch.threads import one_blas_thread
+from robot_twitch.video import DemoResult, MapPanel, VideoFrames, n_video_frames, video_format
 
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
-           "run_experiment"]
+           "film", "run_experiment"]
 HELDOUT_BATCHES_KEPT = 20
 
 
@@ -173,9 +177,16 @@ class _Progress:
 
 
 class ExperimentRun:
-    """One experiment in one process: owns its Simulation, drive, sensors and learners."""
+    """One experiment in one process: builds the run's Rollout from the config and puts the run's
+    hooks on it (body changes, bookkeeping, learners, scoring; checkpoints and progress are
+    added by run_experiment, video frames by robot_twitch.video).
 
-    def __init__(self, config: ExperimentConfig) -> None:
+    Args:
+        config: the experiment.
+        hooks: extra rollout hooks, hooked on after the run's own.
+    """
+
+    def __init__(self, config: ExperimentConfig, hooks: Iterable[Any] = ()) -> None:
         self.config = config
         self.base_body = load_body(config.body)
         self.body = self.base_body
@@ -186,24 +197,33 @@ class ExperimentRun:
         self.sensor_rng = np.random.default_rng(seeds[1])
         self.heldout_rng = np.random.default_rng(seeds[2])
         self.reach_rng = np.random.default_rng(seeds[3])
-        self.drive = self._make_drive(dt)
+        drive = self._make_drive(dt)
         self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
-        sensor_cfg = config.sensors
-        self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, sensor_cfg)
+        sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, config.sensors)
         self.learners = make_learners(config, dt)
         self.gate = ReafferenceGate(config.learners.gate, dt) if config.learners.gate.mode != "none" else None
         self.progress = _Progress(force_scale=np.ones(len(self.body.muscle_names)),
                                   next_score_s=config.evaluation.every_s,
                                   next_checkpoint_s=config.outputs.checkpoint_every_s)
-        self.sim = Simulation(self.body, self.sim_config)
+        self.rollout = Rollout(Simulation(self.body, self.sim_config), drive, sensors, self.sensor_rng)
+        self.rollout.force_scale = self.progress.force_scale
+        if config.body_changes:
+            self.rollout.add_hook(_BodyChanges(self))
+        if config.drive.stop_at_s is not None:
+            self.rollout.add_hook(_DriveStop(config.drive.stop_at_s))
         # Self-touch by the hands (summary.json "selftouch"), for bodies whose hands can touch the body.
         can_self_touch = self.sim_config.self_collision and self.body.spec.self_collision and hands_of(self.body)
         self.selftouch = SelfTouch(self.body) if can_self_touch else None
-        self.frame = self.layout.flatten(self.sensors_reset())
-        self._feed_drive(self.sim.state)
-        self._stop_requested = False
-        self.recorder: StreamRecorder | None = None  # outputs.dataset
+        if self.selftouch is not None:
+            self.rollout.add_hook(_SelfTouchHook(self.selftouch))
+        self.recorder: StreamRecorder | None = None  # outputs.dataset (a _DatasetStream hook records into it)
         self.tensorboard: Any = None  # outputs.tensorboard: a TensorBoardLog
+        self.last_batch_heldout = False
+        self.batch_states: list[int] = []  # sleep state per step of the batch (the gate reads it)
+        if self.gate is not None:
+            self.rollout.add_hook(_SleepStates(self))
+        for hook in (_Bookkeeping(self), _LearnerFeed(self), _Scoring(self), *hooks):
+            self.rollout.add_hook(hook)
         self.workdir = Path(tempfile.mkdtemp(prefix="robot_twitch-"))  # grown URDFs of body changes
 
     # -- setup -------------------------------------------------------------------------
@@ -224,72 +244,26 @@ class ExperimentRun:
                 drive_cfg = match_energy(drive_cfg, target, cfg.duration_s, muscles, dt, calibration_seeds=cfg.seed)
         return make_drive(cfg.drive.kind, muscles, dt, drive_cfg, self.drive_rng)
 
-    def sensors_reset(self) -> dict[str, np.ndarray]:
-        self.sensors.reset(self.sim.state)
-        return self.sensors.read(self.sim.state, self.sensor_rng)
-
-    # -- the loop ----------------------------------------------------------------------
     @property
-    def total_steps(self) -> int:
-        return int(round(self.config.duration_s * self.sim_config.control_hz))
+    def sim(self) -> Simulation:
+        return self.rollout.sim
 
-    def request_stop(self, *_: object) -> None:
-        self._stop_requested = True
+    @property
+    def drive(self) -> Any:
+        return self.rollout.drive
 
-    def run_batch(self) -> TransitionBatch:
-        """Step one batch of control steps; returns the transitions."""
-        cfg = self.config
-        p = self.progress
-        n = min(cfg.learners.batch_steps, self.total_steps - p.step)
-        n_m = len(self.body.muscle_names)
-        commands = np.empty((n, n_m))
-        self.batch_states = np.empty(n, dtype=np.int8)  # sleep state per step (the gate reads it)
-        frames = np.empty((n + 1, self.layout.size))
-        frames[0] = self.frame
-        changes = cfg.body_changes
-        for t in range(n):
-            while p.changes_applied < len(changes) and changes[p.changes_applied].at_s <= self.sim.time_s + 1e-9:
-                self._apply_change(changes[p.changes_applied])
-            row = self.drive.step()
-            if self.drive_silent():
-                row = np.zeros_like(row)
-            spent = row  # actuation energy: the excitation, or the passive drive's push
-            if getattr(self.drive, "external", False):
-                # passive drive: the row is a push, applied as the torque the muscles would give
-                # at full force (motor/passive.py); no muscle is commanded
-                u = np.zeros(n_m)
-                push_nm = self.sim.state.moment_arms_m.T @ (self.sim.params.max_isometric_force_n * row)
-                state = self.sim.step(u, external_torque_nm=push_nm)
-            else:
-                u = spent = row * (p.force_scale > 0)
-                state = self.sim.step(u)
-            self._feed_drive(state)
-            if self.selftouch is not None and state.contacts:
-                self.selftouch.observe(state.contacts)
-            self.batch_states[t] = self.drive.sleep_state.code
-            commands[t] = u
-            frames[t + 1] = self.layout.flatten(self.sensors.read(state, self.sensor_rng, silent=p.force_scale == 0))
-            if self.recorder is not None:
-                self.recorder.record_step(u, state, frames[t + 1], self.drive.sleep_state.code, p.changes_applied,
-                                          p.force_scale, push=None if spent is u else spent)
-            p.energy += float(spent @ spent) * self.sim_config.control_dt_s
-            p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
-            p.moment_arm_count += 1
-            if state.blown_up:
-                raise SimulationDiverged(self.sim.time_s, state.blown_up_reason or "NaN or runaway speed")
-        p.step += n
-        self.frame = frames[-1]
-        return TransitionBatch(commands, frames[:-1], frames[1:], self.layout)
+    @property
+    def sensors(self) -> SensorModel:
+        return self.rollout.sensors  # type: ignore[return-value]
 
-    def _feed_drive(self, state: Any) -> None:
-        """A closed-loop drive (DEP) reads the muscle lengths after every step."""
-        if getattr(self.drive, "closed_loop", False):
-            self.drive.observe(state.fiber_length_norm)
+    @property
+    def frame(self) -> np.ndarray:
+        """The last flat sensor reading (S,): the next batch's first."""
+        return self.rollout.reading  # type: ignore[return-value]
 
-    def drive_silent(self) -> bool:
-        """True from `drive.stop_at_s` on: the drive is silenced (experiment 6's control)."""
-        stop = self.config.drive.stop_at_s
-        return stop is not None and self.sim.time_s + 1e-9 >= stop
+    @frame.setter
+    def frame(self, reading: np.ndarray) -> None:
+        self.rollout.reading = reading
 
     def delivered_events(self) -> list:
         """Twitch events that reached the muscles so far (none from `drive.stop_at_s` on)."""
@@ -297,13 +271,32 @@ class ExperimentRun:
         events = self.drive.events
         return events if stop is None else [e for e in events if e.onset_s < stop - 1e-9]
 
-    def _apply_change(self, change: BodyChange) -> None:
+    # -- the loop ----------------------------------------------------------------------
+    @property
+    def total_steps(self) -> int:
+        return int(round(self.config.duration_s * self.sim_config.control_hz))
+
+    @property
+    def done(self) -> bool:
+        return self.progress.step >= self.total_steps
+
+    def request_stop(self, *_: object) -> None:
+        self.rollout.request_stop()
+
+    def advance(self) -> TransitionBatch:
+        """One batch of control steps through the rollout (its hooks learn, score, ...)."""
+        n = min(self.config.learners.batch_steps, self.total_steps - self.progress.step)
+        return self.rollout.run_batch(n)
+
+    def apply_change(self, change: BodyChange) -> None:
+        """Change the body now; the truth restarts from here."""
         p = self.progress
         self.body = apply_body_change(self.body, change, p.force_scale, self.workdir)
         if change.kind == "scale_segment":
             self.rebuild_world()  # Bullet must load the grown skeleton
         self.sim.body = self.body
         self.sim.params = self._muscle_params(self.sim.params)
+        self.rollout.refresh_force_scale()
         p.moment_arm_sum, p.moment_arm_count = None, 0  # the truth restarts from the change
         p.changes_applied += 1
 
@@ -323,67 +316,43 @@ class ExperimentRun:
         heldout = concat_batches(list(self.progress.heldout)) if self.progress.heldout else None
         return score_all(self.learners, self.truth(), heldout_batch=heldout)
 
-    def advance(self) -> TransitionBatch:
-        """One batch: simulate, hand to learners or hold out, score when due."""
-        batch = self.run_batch()
-        if self.gate is not None:  # experiment 5: the learners see gated feedback
-            batch = self.gate.apply(batch, self.batch_states)
-        p = self.progress
-        heldout = self.heldout_rng.random() < self.config.evaluation.heldout_fraction
-        if heldout:
-            p.heldout.append(batch)
-        else:
-            self.learners.observe(batch)
-        if self.recorder is not None:
-            self.recorder.end_batch(p.batch_index, heldout, self.delivered_events())
-        p.batch_index += 1
-        if self.sim.time_s + 1e-9 >= p.next_score_s or p.step >= self.total_steps:
-            row = {"time_s": round(self.sim.time_s, 6), "twitches": len(self.delivered_events()),
-                   "energy": p.energy, **self.score()}
-            p.metrics_rows.append(row)
-            if self.tensorboard is not None:
-                self.tensorboard.scores(row, self.learners.body_map(), self.truth().moment_arms)
-            while p.next_score_s <= self.sim.time_s + 1e-9:
-                p.next_score_s += self.config.evaluation.every_s
-        return batch
-
     # -- checkpoints -------------------------------------------------------------------
     def checkpoint_due(self) -> bool:
-        return self.sim.time_s + 1e-9 >= self.progress.next_checkpoint_s and self.progress.step < self.total_steps
+        return self.sim.time_s + 1e-9 >= self.progress.next_checkpoint_s and not self.done
 
     def rebuild_world(self) -> None:
         """Rebuild the Bullet world at the current joint state (see the module docstring)."""
-        s = self.sim.state
-        q, qd, act, exc, t = s.joint_pos_rad.copy(), s.joint_vel_rad_s.copy(), s.activation.copy(), \
-            s.excitation.copy(), self.sim.time_s
+        snapshot = self.sim.snapshot()
         params = self.sim.params
         self.sim.close()
-        self.sim = Simulation(self.body, self.sim_config)
+        self.rollout.sim = Simulation(self.body, self.sim_config)
         self.sim.params = params
-        restore_sim_state(self.sim, q, qd, act, exc, t)
+        self.sim.restore(snapshot)
 
-    def save_checkpoint(self, path: Path) -> None:
-        from robot_twitch.checkpoint import save_checkpoint
-
+    def save_checkpoint(self, path: Path | None) -> None:
+        """Advance the next checkpoint time past now and write the checkpoint (None: write nothing)."""
         if self.recorder is not None:
             self.recorder.flush()  # the stream's rows up to this checkpoint, before the checkpoint itself
         while self.progress.next_checkpoint_s <= self.sim.time_s + 1e-9:
             self.progress.next_checkpoint_s += self.config.outputs.checkpoint_every_s
-        save_checkpoint(self, path)
+        if path is not None:
+            save_checkpoint(self, path)
 
     def load_checkpoint(self, path: Path) -> None:
-        from robot_twitch.checkpoint import load_checkpoint
-
+        """Continue from the checkpoint at ``path`` (robot_twitch.checkpoint)."""
         sim = load_checkpoint(self, path)
         # Re-apply the changes made so far to the base body (deterministic; force scales are saved).
         self.body = self.base_body
         for change in self.config.body_changes[: self.progress.changes_applied]:
             self.body = apply_body_change(self.body, change, np.ones(len(self.body.muscle_names)), self.workdir)
         self.sim.close()
-        self.sim = Simulation(self.body, self.sim_config)
-        self.sim.params = self._muscle_params(self.sim.params)
-        restore_sim_state(self.sim, sim["joint_pos_rad"], sim["joint_vel_rad_s"], sim["activation"],
-                          sim["excitation"], sim["time_s"])
+        rollout = self.rollout
+        rollout.sim = Simulation(self.body, self.sim_config)
+        rollout.sim.params = self._muscle_params(rollout.sim.params)
+        rollout.sim.restore(SimSnapshot(sim["time_s"], sim["joint_pos_rad"], sim["joint_vel_rad_s"],
+                                        sim["activation"], sim["excitation"]))
+        rollout.sensor_rng = self.sensor_rng
+        rollout.force_scale = self.progress.force_scale
 
     def close(self) -> None:
         if self.tensorboard is not None:
@@ -392,12 +361,188 @@ class ExperimentRun:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def restore_sim_state(sim: Simulation, q: np.ndarray, qd: np.ndarray, activation: np.ndarray,
-                      excitation: np.ndarray, time_s: float) -> None:
-    """Put a fresh Simulation at a saved joint and activation state."""
-    sim.reset(q, qd)
-    sim.time_s = time_s
-    sim.state = sim._observe(activation, excitation, np.zeros(len(q)))
+# -- the run's hooks -------------------------------------------------------------------------
+class _BodyChanges:
+    """Applies the config's body changes when their time has come (before the step)."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+        self.changes = run.config.body_changes
+
+    def before_step(self, rollout: Rollout) -> None:
+        p = self.run.progress
+        while p.changes_applied < len(self.changes) and self.changes[p.changes_applied].at_s <= rollout.sim.time_s + 1e-9:
+            self.run.apply_change(self.changes[p.changes_applied])
+
+
+class _DriveStop:
+    """Silences the drive from ``stop_at_s`` on (experiment 6's control): the drive keeps running,
+    the muscles get nothing."""
+
+    def __init__(self, stop_at_s: float) -> None:
+        self.stop_at_s = stop_at_s
+
+    def before_step(self, rollout: Rollout) -> None:
+        rollout.drive_muted = rollout.sim.time_s + 1e-9 >= self.stop_at_s
+
+
+class _SleepStates:
+    """Keeps the drive's sleep state of every step of the batch, for the reafference gate."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
+        self.run.batch_states.append(rollout.drive.sleep_state.code)
+
+
+class _SelfTouchHook:
+    """Counts the hands' touches of the body (robot_twitch.selftouch)."""
+
+    def __init__(self, selftouch: SelfTouch) -> None:
+        self.selftouch = selftouch
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
+        if state.contacts:
+            self.selftouch.observe(state.contacts)
+
+
+class _DatasetStream:
+    """Records every step into the run's dataset stream (outputs.dataset)."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
+        run = self.run
+        if run.recorder is not None:
+            spent = rollout.last_actuation  # a passive drive's push is recorded as such
+            run.recorder.record_step(excitation, state, rollout.reading, rollout.drive.sleep_state.code,
+                                     run.progress.changes_applied, run.progress.force_scale,
+                                     push=None if spent is excitation else spent)
+
+
+class _Bookkeeping:
+    """Counts steps and actuation energy, and sums R(q) over the visited postures (the truth)."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
+        p = self.run.progress
+        p.step += 1
+        spent = rollout.last_actuation  # the excitation, or a passive drive's push
+        p.energy += float(spent @ spent) * rollout.sim.config.control_dt_s
+        p.moment_arm_sum = state.moment_arms_m if p.moment_arm_sum is None else p.moment_arm_sum + state.moment_arms_m
+        p.moment_arm_count += 1
+
+
+class _LearnerFeed:
+    """Hands each batch to the learners, or holds it out for scoring the forward model."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        run = self.run
+        if run.gate is not None:  # experiment 5: the learners see gated feedback
+            batch = run.gate.apply(batch, np.array(run.batch_states, dtype=np.int8))
+            run.batch_states.clear()
+        heldout = run.heldout_rng.random() < run.config.evaluation.heldout_fraction
+        if heldout:
+            run.progress.heldout.append(batch)
+        else:
+            run.learners.observe(batch)
+        run.last_batch_heldout = heldout
+        if run.recorder is not None:
+            run.recorder.end_batch(run.progress.batch_index, heldout, run.delivered_events())
+        run.progress.batch_index += 1
+
+
+class _Scoring:
+    """Scores the learned maps against the truth at every scoring interval and at the end."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        run = self.run
+        p = run.progress
+        now_s = rollout.sim.time_s
+        if now_s + 1e-9 >= p.next_score_s or run.done:
+            row = {"time_s": round(now_s, 6), "twitches": len(run.delivered_events()), "energy": p.energy,
+                   **run.score()}
+            p.metrics_rows.append(row)
+            if run.tensorboard is not None:
+                run.tensorboard.scores(row, run.learners.body_map(), run.truth().moment_arms)
+            while p.next_score_s <= now_s + 1e-9:
+                p.next_score_s += run.config.evaluation.every_s
+
+
+class _Checkpoints:
+    """At the checkpoint times: rebuild the Bullet world and write the checkpoint file."""
+
+    def __init__(self, run: ExperimentRun, path: Path | None, clock: _WallClock) -> None:
+        self.run, self.path, self.clock = run, path, clock
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        run = self.run
+        if run.checkpoint_due():
+            run.progress.wall_s = self.clock.total_s()
+            run.rebuild_world()
+            run.save_checkpoint(self.path)  # a film (path None) rebuilds the world where its run does
+
+
+class _ProgressBar:
+    """A tqdm bar over simulated seconds, with the twitch count and two headline scores."""
+
+    def __init__(self, run: ExperimentRun, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.run = run
+        self.bar = tqdm(total=run.config.duration_s, initial=round(run.sim.time_s, 2), unit="sim s",
+                        disable=not enabled,
+                        bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f} sim s [{elapsed}<{remaining}{postfix}]")
+        self.shown_s = run.sim.time_s
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        now_s = rollout.sim.time_s
+        self.bar.update(now_s - self.shown_s)
+        self.shown_s = now_s
+        rows = self.run.progress.metrics_rows
+        post = {"twitches": len(self.run.delivered_events())}
+        if rows:
+            post.update({k.split(".")[-1]: f"{v:.2f}" for k, v in rows[-1].items()
+                         if k in ("schema.cosine", "forward.r2")})
+        self.bar.set_postfix(post, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class _Heartbeat:
+    """Rewrites status.json ("running") every HEARTBEAT_S of wall time, so that a run whose
+    process died can be told from a live one (robot_twitch.rundir)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.next_beat = time.perf_counter() + HEARTBEAT_S
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        if time.perf_counter() >= self.next_beat:
+            write_status(self.run_dir, "running")
+            self.next_beat = time.perf_counter() + HEARTBEAT_S
+
+
+@dataclass
+class _WallClock:
+    """Wall time spent on a run over all its sessions (resumes add up)."""
+
+    before_s: float
+    start: float = field(default_factory=time.perf_counter)
+
+    def total_s(self) -> float:
+        return self.before_s + time.perf_counter() - self.start
 
 
 # -- run directories ---------------------------------------------------------------------------
@@ -418,10 +563,12 @@ def new_run_dir(config: ExperimentConfig, out: Path, label: str = "") -> Path:
 
 @one_blas_thread()  # small matrices only: see robot_twitch/threads.py
 def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: Path | None = None,
-                   progress_bar: bool = True, on_batch: Any = None, label: str = "") -> RunResult:
+                   progress_bar: bool = True, hooks: Iterable[Any] = (), label: str = "") -> RunResult:
     """Run (or resume) an experiment; returns the finished run directory and summary.
 
-    `label` goes into the run directory's name (a sweep names its runs after their condition).
+    ``hooks`` are extra rollout hooks (robot_twitch.rollout), e.g. one that calls
+    ``rollout.request_stop()``. ``label`` goes into the run directory's name (a sweep names its
+    runs after their condition).
 
     Raises ConfigError (bad input, an output folder that cannot be written, a run that is live
     elsewhere), StateFileError (an unreadable checkpoint), SimulationDiverged (status.json then
@@ -452,7 +599,8 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
         _require_extras(config)  # before anything is written
         check_writable_folder(out)  # before the world is built
         mark_dead_runs(out)
-    runner = ExperimentRun(config)
+    runner = ExperimentRun(config, hooks)
+    frames = None
     try:
         if resume is None:
             run_dir = new_run_dir(config, out, label)
@@ -466,17 +614,23 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
             runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
             if config.outputs.dataset:
                 runner.recorder = StreamRecorder.reopen(run_dir, runner.progress.step + 1)
+        if runner.recorder is not None:
+            runner.rollout.add_hook(_DatasetStream(runner))
         if config.outputs.tensorboard:
             from robot_twitch.tensorboard_log import TensorBoardLog, step_ms
 
             runner.tensorboard = TensorBoardLog(run_dir, purge_step=step_ms(runner.sim.time_s) + 1
                                                 if resume is not None else None)
+        video = config.outputs.video
+        if video.enabled and resume is None:  # the run films its own first seconds
+            frames = _film_hooks(runner, run_dir / f"video.{video.format}", video.seconds,
+                                     (video.width, video.height), video.fps, "tiny")
         write_status(run_dir, "running")
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         for s in previous:
             signal.signal(s, runner.request_stop)
         try:
-            _loop(runner, run_dir, progress_bar, on_batch)
+            _loop(runner, run_dir, progress_bar)
         except SimulationDiverged as exc:
             write_status(run_dir, "diverged", time_s=round(exc.time_s, 6), quantity=exc.quantity)
             raise
@@ -488,8 +642,14 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+        if frames is not None:
+            frames.finish(runner.rollout)
+        elif config.outputs.video.enabled:  # resumed: film the start again (identical, same seed)
+            film(config, run_dir / f"video.{config.outputs.video.format}")
         summary = finish_run(runner, run_dir)
     finally:
+        if frames is not None:
+            frames.close()
         runner.close()
     final = run_dir.with_name(run_dir.name.removesuffix(INCOMPLETE_SUFFIX))
     run_dir.rename(final)
@@ -504,44 +664,73 @@ def _require_extras(config: ExperimentConfig) -> None:
         require_tensorboard()
 
 
-def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool, on_batch: Any) -> None:
-    from tqdm import tqdm
-
-    cfg = runner.config
-    start = time.perf_counter()
-    wall_before = runner.progress.wall_s
-    next_beat = start + HEARTBEAT_S
-    with tqdm(total=cfg.duration_s, initial=round(runner.sim.time_s, 2), unit="sim s", disable=not progress_bar,
-              bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f} sim s [{elapsed}<{remaining}{postfix}]") as bar:
-        while runner.progress.step < runner.total_steps:
-            if runner._stop_requested:
-                write_status(run_dir, "interrupted", resume_from_s=_checkpoint_time(run_dir))
+def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool) -> None:
+    """Advance batch by batch to the end; progress and checkpoints are rollout hooks."""
+    clock = _WallClock(runner.progress.wall_s)
+    bar = _ProgressBar(runner, progress_bar)
+    hooks = (bar, _Heartbeat(run_dir), _Checkpoints(runner, run_dir / CHECKPOINT_FILE, clock))
+    for hook in hooks:
+        runner.rollout.add_hook(hook)
+    try:
+        while not runner.done:
+            if runner.rollout.stop_requested:
+                write_status(run_dir, "interrupted", resume_from_s=checkpoint_time_s(run_dir / CHECKPOINT_FILE))
                 raise RunInterrupted(run_dir)
-            before = runner.sim.time_s
             runner.advance()
-            if on_batch is not None:
-                on_batch(runner)
-            bar.update(runner.sim.time_s - before)
-            rows = runner.progress.metrics_rows
-            post = {"twitches": len(runner.delivered_events())}
-            if rows:
-                post.update({k.split(".")[-1]: f"{v:.2f}" for k, v in rows[-1].items()
-                             if k in ("schema.cosine", "forward.r2")})
-            bar.set_postfix(post, refresh=False)
-            if time.perf_counter() >= next_beat:
-                write_status(run_dir, "running")
-                next_beat = time.perf_counter() + HEARTBEAT_S
-            if runner.checkpoint_due():
-                runner.progress.wall_s = wall_before + time.perf_counter() - start
-                runner.rebuild_world()
-                runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
-    runner.progress.wall_s = wall_before + time.perf_counter() - start
+    finally:
+        bar.close()
+        for hook in hooks:
+            runner.rollout.remove_hook(hook)
+    runner.progress.wall_s = clock.total_s()
 
 
-def _checkpoint_time(run_dir: Path) -> float | None:
-    from robot_twitch.checkpoint import checkpoint_time_s
+def _film_hooks(runner: ExperimentRun, out_path: Path, seconds: float, size: tuple[int, int], fps: float,
+                    renderer: str) -> VideoFrames:
+    """Hook video frames (and the action-map panel when that learner runs) onto a run's rollout."""
+    config = runner.config
+    n_frames = min(n_video_frames(seconds, fps), int(config.duration_s * fps + 1e-9) + 1)
+    learner = next((le for le in runner.learners if le.name == "motor_map"), None)
+    panel = None if learner is None else MapPanel(learner, runner.body)
+    frames = VideoFrames(out_path, n_frames, fps, size, renderer=renderer, panel=panel,
+                         caption={"age_weeks": float(config.drive.twitch.age_weeks)})
+    for hook in (panel, frames):
+        if hook is not None:
+            runner.rollout.add_hook(hook)
+    return frames
 
-    return checkpoint_time_s(run_dir / CHECKPOINT_FILE)
+
+@one_blas_thread()  # small matrices only: see robot_twitch/threads.py
+def film(config: ExperimentConfig, out_path: str | Path, seconds: float | None = None,
+         size: tuple[int, int] | None = None, fps: float | None = None, renderer: str = "tiny",
+         hooks: Iterable[Any] = ()) -> DemoResult:
+    """The video of a run's first seconds (``robot-twitch video CONFIG``): the run's own rollout
+    (drive with energy matching, body changes, learners, scoring, world rebuilds at the checkpoint
+    times) with frames on, so it shows exactly what the run does; nothing else is written.
+
+    ``seconds``, ``size`` (width, height) and ``fps`` default to the config's ``outputs.video``;
+    the format follows ``out_path``'s suffix. ``hooks`` are extra rollout hooks.
+    """
+    t_wall = time.perf_counter()
+    video = config.outputs.video
+    seconds = float(video.seconds if seconds is None else seconds)
+    size = (int(video.width), int(video.height)) if size is None else size
+    fps = float(video.fps if fps is None else fps)
+    out_path = Path(out_path)
+    video_format(out_path)
+    runner = ExperimentRun(config, hooks)
+    frames = None
+    try:
+        frames = _film_hooks(runner, out_path, seconds, size, fps, renderer)
+        runner.rollout.add_hook(_Checkpoints(runner, None, _WallClock(0.0)))
+        while runner.sim.time_s + 1e-9 < frames.last_frame_s and not runner.done:
+            runner.advance()
+        path = frames.finish(runner.rollout)
+    finally:
+        if frames is not None:
+            frames.close()
+        runner.close()
+    return DemoResult(path, frames.n_frames, seconds, size, fps, frames.twitches,
+                      time.perf_counter() - t_wall, frames.renderer_name)
 
 
 def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:

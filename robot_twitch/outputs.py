@@ -14,6 +14,7 @@ import numpy as np
 from robot_twitch.evaluate import undefined_reason
 from robot_twitch.motor import save_events
 from robot_twitch.realign import for_summary, realignment
+from robot_twitch.rollout import Rollout
 from robot_twitch.runstate import save_state
 
 if TYPE_CHECKING:
@@ -26,22 +27,23 @@ LEARNER_KIND = "learner"
 
 
 class SimulationPlant:
-    """The Plant protocol (learn/control.py) over a Simulation: reset to a random posture."""
+    """The Plant protocol (learn/control.py) over a Rollout of the run's Simulation without a drive
+    (the controller's command is the excitation): reset to a random posture."""
 
     def __init__(self, runner: ExperimentRun) -> None:
-        self.sim = runner.sim
+        self.rollout = Rollout(runner.sim)
+        self.rollout.force_scale = runner.progress.force_scale
         self.body = runner.body
-        self.scale = runner.progress.force_scale
 
     def reset(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         kin = self.body.kinematics
         q = rng.uniform(kin.joint_lower + 0.2 * (kin.joint_upper - kin.joint_lower),
                         kin.joint_upper - 0.2 * (kin.joint_upper - kin.joint_lower))
-        state = self.sim.reset(q)
+        state = self.rollout.reset(q)
         return state.joint_pos_rad, state.joint_vel_rad_s
 
     def step(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        state = self.sim.step(np.clip(u, 0, 1) * (self.scale > 0))
+        state = self.rollout.step(np.clip(u, 0, 1))
         return state.joint_pos_rad, state.joint_vel_rad_s
 
 
@@ -120,12 +122,6 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     if notes:
         summary["undefined"] = notes
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    video = runner.config.outputs.video
-    if video.enabled:
-        from robot_twitch.video import video_from_config
-
-        # Re-simulates the first `seconds` from the same seed: identical to the run's start.
-        video_from_config(runner.config, run_dir / f"video.{video.format}")
     if runner.config.outputs.plots:
         from robot_twitch.plots import write_run_plots
 

@@ -141,6 +141,18 @@ def blowup_reason(joint_names: tuple[str, ...] | list[str], torque_nm: np.ndarra
     return f"joint_vel_rad_s[{joint_names[k]}] = {qd_rad_s[k]:.3g} beyond {BLOWUP_JOINT_SPEED_RAD_S:g} rad/s"
 
 
+@dataclass(frozen=True)
+class SimSnapshot:
+    """What restores a limb's motion exactly in a fresh Simulation of the same body: joint state
+    (J,), muscle activation and excitation (M,) and the clock. Plain arrays (copies)."""
+
+    time_s: float
+    joint_pos_rad: np.ndarray  # (J,)
+    joint_vel_rad_s: np.ndarray  # (J,)
+    activation: np.ndarray  # (M,)
+    excitation: np.ndarray  # (M,)
+
+
 def connect_quietly() -> bullet_client.BulletClient:
     """A new DIRECT Bullet client, without the 'argv[0]=' line Bullet's C code prints on connect."""
     with silenced_fds(1):
@@ -270,6 +282,22 @@ class Simulation(ClosedOnExit):
         self.state = self._observe(np.zeros(n_muscles), np.zeros(n_muscles), np.zeros(n_joints))
         k = self._kernel  # released at rest: gravity alone acts
         self._carry[:, k.acceleration_slot] = self._carry[:, k.rest_acceleration_slot]
+        return self.state
+
+    def snapshot(self) -> SimSnapshot:
+        """The current joint and muscle state, as copies (see restore)."""
+        s = self.state
+        return SimSnapshot(self.time_s, s.joint_pos_rad.copy(), s.joint_vel_rad_s.copy(), s.activation.copy(),
+                           s.excitation.copy())
+
+    def restore(self, snapshot: SimSnapshot) -> LimbState:
+        """Put the limb at a snapshot's joint, activation and clock state (of this or another
+        Simulation of the same body). Bullet's solver caches are not part of it: restoring into a
+        freshly built world continues the motion exactly as a world rebuilt at that time does."""
+        self.reset(snapshot.joint_pos_rad, snapshot.joint_vel_rad_s)
+        self.time_s = float(snapshot.time_s)
+        self.state = self._observe(np.asarray(snapshot.activation, dtype=float),
+                                   np.asarray(snapshot.excitation, dtype=float), np.zeros(len(self.joint_indices)))
         return self.state
 
     def step(self, excitation: np.ndarray, external_torque_nm: np.ndarray | None = None) -> LimbState:

@@ -11,9 +11,10 @@ muscle overlay (robot_twitch.render), a caption and an optional side panel
         rec.add_frame(caption={"sleep_state": "active", "time_s": sim.time_s})
     rec.write()
 
-High level: :func:`record_demo` steps a Simulation with a motor drive at the control rate,
-renders at ``fps`` and writes the file; :func:`video_from_config` does the same from an
-ExperimentConfig (for ``robot-twitch video CONFIG -o demo.mp4``). From the shell::
+High level: :class:`VideoFrames` is a rollout hook (robot_twitch.rollout) that films the
+first seconds of any rollout. :func:`record_demo` is a rollout of a body with a drive and frames
+on; the video of an experiment config (``robot-twitch video CONFIG``, or ``outputs.video`` of a
+run) is robot_twitch.experiment.film: the run's own rollout, filmed. From the shell::
 
     python -m robot_twitch.video -o demo.gif --seconds 8 --size 320x240 --fps 15
 """
@@ -37,6 +38,7 @@ from robot_twitch.errors import SimulationDiverged
 from robot_twitch.evaluate import per_joint_scaled
 from robot_twitch.overlay import draw_caption, draw_panel, map_agreement
 from robot_twitch.render import camera_matrices, draw_muscles, draw_skin, select_renderer
+from robot_twitch.rollout import Rollout
 from robot_twitch.sim import LimbState, SimConfig, Simulation
 
 FORMATS: tuple[str, ...] = ("mp4", "gif")
@@ -272,14 +274,13 @@ class PulseDrive:
 
 
 class _DriveView:
-    """Uniform view of a drive: an object with step() (motor drives, PulseDrive) or a callable."""
+    """A drive for a Rollout from an object with step() (motor drives, PulseDrive) or a callable;
+    checks the excitation's shape and passes ``sleep_state`` and ``events`` through."""
 
     def __init__(self, drive: Any, n_muscles: int) -> None:
         self.drive = drive
         self.n_muscles = n_muscles
         self._step: Callable[[], np.ndarray] = drive.step if hasattr(drive, "step") else drive
-        self._seen = 0
-        self._last: np.ndarray | None = None  # the previous row; the first row is the baseline
 
     def step(self) -> np.ndarray:
         u = np.asarray(self._step(), dtype=float).reshape(-1)
@@ -292,19 +293,17 @@ class _DriveView:
         state = getattr(self.drive, "sleep_state", None)
         return getattr(state, "value", state)
 
-    def new_onsets(self, u: np.ndarray) -> list[tuple[float | None, int]]:
-        """(onset_s, muscle) of twitches since the last call: from the drive's events when it
-        logs them, else rising edges of the excitation (> 0.2 in one step)."""
-        events = getattr(self.drive, "events", None)
-        if events is not None:
-            new = events[self._seen:]
-            self._seen = len(events)
-            return [(float(e.onset_s), int(e.muscle_index)) for e in new]
-        # A drive without an event log: a twitch is a rise of > 0.2 in one step. The first row is
-        # the baseline (tonic excitation at t = 0 is not a twitch of every muscle).
-        rising = np.flatnonzero(u - (u if self._last is None else self._last) > 0.2)
-        self._last = u
-        return [(None, int(m)) for m in rising]
+    @property
+    def events(self) -> list[Any] | None:
+        return getattr(self.drive, "events", None)
+
+    @property
+    def closed_loop(self) -> bool:
+        return bool(getattr(self.drive, "closed_loop", False))
+
+    def observe(self, fibre_length_norm: np.ndarray) -> None:
+        """A closed-loop drive (DEP) reads the muscle lengths."""
+        self.drive.observe(fibre_length_norm)
 
 
 def make_demo_drive(body: Body, drive: Any, control_dt_s: float, age_weeks: float, seed: int) -> Any:
@@ -322,57 +321,160 @@ def make_demo_drive(body: Body, drive: Any, control_dt_s: float, age_weeks: floa
     return make_drive(drive, body.muscles, control_dt_s, config, rng)
 
 
-# -- learner -----------------------------------------------------------------------------------
-class _LearnerFeed:
-    """Feeds a learner TransitionBatch-es built from the simulation, and makes panel dicts."""
+# -- the rollout hooks that film ------------------------------------------------------------
+class MapPanel:
+    """Rollout hook that keeps the side panel's content: the motor map a learner has learned
+    so far (a muscle's row blank until it has twitched) beside the simulator's R(q), and their
+    agreement over time (after every batch)."""
 
-    def __init__(self, learner: Any, sim: Simulation, batch_steps: int, seed: int) -> None:
-        from robot_twitch.learn.base import TransitionBatch
-        from robot_twitch.sensors import SensorModel
-        from robot_twitch.sensors_layout import SensorLayout
-
-        body = sim.body
-        self.batch_cls = TransitionBatch
+    def __init__(self, learner: Any, body: Body) -> None:
         self.learner = learner
-        self.layout = SensorLayout(body.joint_names, body.muscle_names, body.link_names)
-        self.sensors = SensorModel(self.layout, body.muscle_params.max_isometric_force_n)
-        self.rng = np.random.default_rng(seed)
-        self.sensors.reset(sim.state)
-        self.frame = self.layout.flatten(self.sensors.read(sim.state, self.rng))
-        self.batch_steps = batch_steps
-        self.rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]] = []
         self.curve: list[tuple[float, float]] = []
         self.learned: np.ndarray | None = None
         self.row_labels = list(body.muscle_names)
         self.col_labels = list(body.joint_names)
 
-    def observe(self, u: np.ndarray, state: LimbState, onset: np.ndarray, time_s: float) -> None:
-        nxt = self.layout.flatten(self.sensors.read(state, self.rng))
-        self.rows.append((u, self.frame, nxt, onset, time_s))
-        self.frame = nxt
-        if len(self.rows) >= self.batch_steps:
-            self.flush(state)
-
-    def flush(self, state: LimbState) -> None:
-        if not self.rows:
-            return
-        u, s, n, o, t = (np.array(v) for v in zip(*self.rows, strict=True))
-        self.rows.clear()
-        self.learner.observe(self.batch_cls(u, s, n, self.layout, o, t))
+    def after_batch(self, rollout: Rollout, batch: Any) -> None:
         try:
             learned = np.asarray(self.learner.body_map()["motor_map"], dtype=float)
         except (ValueError, KeyError, np.linalg.LinAlgError):
             return
         # shown and scored as evaluate.py scores it: up to a positive scale per joint
-        truth = state.moment_arms_m
+        truth = rollout.sim.state.moment_arms_m
         self.learned = per_joint_scaled(learned, truth, np.all(np.isfinite(learned), axis=1))
-        self.curve.append((float(state.time_s), map_agreement(self.learned, truth)))
+        self.curve.append((float(rollout.sim.state.time_s), map_agreement(self.learned, truth)))
 
     def panel(self, state: LimbState) -> dict[str, Any]:
         return {"learned": self.learned, "truth": state.moment_arms_m, "curve": list(self.curve),
                 "learned_title": "motor map (learned)",
                 "curve_label": "agreement (cos)", "curve_range": (0.0, 1.0),
                 "row_labels": self.row_labels, "col_labels": self.col_labels}
+
+
+class LearnerFeed:
+    """Rollout hook that hands every batch to one learner (a demo's; runs feed their own)."""
+
+    def __init__(self, learner: Any) -> None:
+        self.learner = learner
+
+    def after_batch(self, rollout: Rollout, batch: Any) -> None:
+        self.learner.observe(batch)
+
+
+class VideoFrames:
+    """Rollout hook that films the first ``n_frames`` of a rollout: frame k shows the limb at
+    simulated time k / fps (the first step at or after it), with the muscles, a caption and an
+    optional side panel; twitching muscles flash for HIGHLIGHT_S after their onset.
+
+    The VideoRecorder is made at the first frame, from the rollout's Simulation at that time; a
+    world rebuilt later (checkpoints, a grown segment) is filmed through the rollout's current
+    Simulation.
+    """
+
+    def __init__(self, out_path: str | Path, n_frames: int, fps: float, size: tuple[int, int] = (640, 480),
+                 camera: CameraSpec | None = None, renderer: str = "tiny", panel: MapPanel | None = None,
+                 caption: Mapping[str, Any] | None = None, still_path: str | Path | None = None,
+                 still_index: int | None = None) -> None:
+        if n_frames < 1:
+            raise ValueError(f"a video needs at least one frame, got {n_frames}")
+        self.out_path = Path(out_path)
+        self.format = video_format(out_path)
+        self.n_frames, self.fps, self.size = int(n_frames), float(fps), size
+        self.camera, self.renderer, self.panel = camera, renderer, panel
+        self.caption = dict(caption or {})
+        self.still_path = None if still_path is None else Path(still_path)
+        self.still_index = self.n_frames // 2 if still_index is None else min(self.n_frames - 1, int(still_index))
+        self.recorder: VideoRecorder | None = None
+        self.twitches = 0
+        self._k = 0
+        self._seen_events = 0
+        self._last_u: np.ndarray | None = None
+        self._last_onset: np.ndarray | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._k >= self.n_frames
+
+    @property
+    def last_frame_s(self) -> float:
+        """Simulated time of the last frame [s]."""
+        return (self.n_frames - 1) / self.fps
+
+    def before_step(self, rollout: Rollout) -> None:
+        # Frames are taken before a step, when every hook of the previous one has run (a body
+        # change of this time applied, the learners updated); finish() takes those still due.
+        if self._k < self.n_frames:
+            self._catch_up(rollout)
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
+        if self._k < self.n_frames:
+            self._note_onsets(rollout, excitation, state.time_s)
+
+    def _note_onsets(self, rollout: Rollout, u: np.ndarray, time_s: float) -> None:
+        """Twitch onsets of this step: the drive's new events when it logs them, else rising
+        edges of the excitation (> 0.2 in one step)."""
+        if self._last_onset is None:
+            self._last_onset = np.full(len(u), -np.inf)
+        events = getattr(rollout.drive, "events", None)
+        if events is not None:
+            for event in events[self._seen_events:]:
+                self._last_onset[int(event.muscle_index)] = float(event.onset_s)
+                self.twitches += 1
+            self._seen_events = len(events)
+            return
+        # The first row is the baseline (tonic excitation at t = 0 is not a twitch of every muscle).
+        last = u if self._last_u is None else self._last_u
+        rising = np.flatnonzero(u - last > 0.2)
+        self._last_u = u
+        self._last_onset[rising] = time_s - rollout.sim.config.control_dt_s
+        self.twitches += len(rising)
+
+    def _catch_up(self, rollout: Rollout) -> None:
+        sim = rollout.sim
+        while self._k < self.n_frames and self._k / self.fps - 1e-9 <= sim.time_s:
+            self._add_frame(rollout)
+
+    def _add_frame(self, rollout: Rollout) -> None:
+        sim = rollout.sim
+        if self.recorder is None:
+            self.recorder = VideoRecorder(sim, self.camera, self.size, self.fps, side_panel=self.panel is not None,
+                                          renderer=self.renderer,
+                                          out_path=self.out_path if self.format == "mp4" else None)
+        self.recorder.sim = sim
+        state = sim.state
+        last_onset = self._last_onset if self._last_onset is not None else np.full(len(state.activation), -np.inf)
+        age = np.maximum(state.time_s - last_onset, 0.0)
+        highlight = np.clip(1.0 - age / HIGHLIGHT_S, 0.0, 1.0)
+        sleep_state = getattr(rollout.drive, "sleep_state", None)
+        caption = {**self.caption, "sleep_state": getattr(sleep_state, "value", sleep_state), "time_s": state.time_s,
+                   "twitches": self.twitches}
+        panel = None if self.panel is None else self.panel.panel(state)
+        frame = self.recorder.add_frame(state, caption, panel, highlight)
+        if self.still_path is not None and self._k == self.still_index:
+            self.still_path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(frame).save(str(self.still_path))
+        self._k += 1
+
+    def finish(self, rollout: Rollout | None = None) -> Path:
+        """Film what is still due at the current time and write the file; returns its path."""
+        if rollout is not None:
+            self._catch_up(rollout)
+        if self.recorder is None:
+            raise ValueError("no frames recorded")
+        try:
+            return self.recorder.write(self.out_path)
+        finally:
+            self.recorder.close()
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+
+    @property
+    def renderer_name(self) -> str:
+        if self.recorder is None:
+            return self.renderer
+        return "egl" if self.recorder.renderer_flag == pybullet.ER_BULLET_HARDWARE_OPENGL else "tiny"
 
 
 def make_demo_learner(learner: Any, control_dt_s: float) -> Any:
@@ -391,7 +493,7 @@ def make_demo_learner(learner: Any, control_dt_s: float) -> Any:
 # -- the demo ----------------------------------------------------------------------------------
 @dataclass
 class DemoResult:
-    """What record_demo made."""
+    """What record_demo (or a run's film) made."""
 
     path: Path
     n_frames: int
@@ -404,12 +506,19 @@ class DemoResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def n_video_frames(seconds: float, fps: float) -> int:
+    n_frames = int(round(seconds * fps))
+    if n_frames < 1:
+        raise ValueError(f"seconds * fps = {seconds} * {fps} gives no frames")
+    return n_frames
+
+
 def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float = 8.0,
                 out_path: str | Path = "demo.mp4", size: tuple[int, int] = (640, 480), fps: float = 30,
                 learner: Any = None, age_weeks: float = 8.0, seed: int = 0, sim_config: SimConfig | None = None,
                 camera: CameraSpec | None = None, renderer: str = "tiny", learner_batch_steps: int = 10,
                 still_path: str | Path | None = None, still_time_s: float | None = None) -> DemoResult:
-    """Step a Simulation with a drive's excitations at the control rate and write a video.
+    """A video of a body moved by a drive: a Rollout with frames on.
 
     Args:
         body: body name, body YAML path, or a loaded Body.
@@ -427,102 +536,50 @@ def record_demo(body: str | Path | Body, drive: Any = "twitch", seconds: float =
         age_weeks: shown in the caption and used by the "twitch" drive.
         seed: seeds the drive and the sensor noise.
         still_path: also save one PNG frame (at ``still_time_s``, default mid-video).
+
+    The video of an experiment config, identical to its run, is robot_twitch.experiment.film.
     """
+    from robot_twitch.sensors import SensorModel
+    from robot_twitch.sensors_layout import SensorLayout
+
     t_wall = time.perf_counter()
     body = body if isinstance(body, Body) else load_body(body)
-    fmt = video_format(out_path)
-    n_frames = int(round(seconds * fps))
-    if n_frames < 1:
-        raise ValueError(f"seconds * fps = {seconds} * {fps} gives no frames")
+    video_format(out_path)
+    n_frames = n_video_frames(seconds, fps)
+    still_k = None if still_time_s is None else int(round(still_time_s * fps))
     with Simulation(body, sim_config) as sim:
         dt = sim.config.control_dt_s
-        drive_obj = make_demo_drive(body, drive, dt, age_weeks, seed)
-        view = _DriveView(drive_obj, len(body.muscle_names))
-        if getattr(drive_obj, "closed_loop", False):
-            drive_obj.observe(sim.state.fiber_length_norm)
+        drive_obj = _DriveView(make_demo_drive(body, drive, dt, age_weeks, seed), len(body.muscle_names))
         learner_obj = make_demo_learner(learner, dt)
-        feed = None if learner_obj is None else _LearnerFeed(learner_obj, sim, learner_batch_steps, seed + 1)
-        recorder = VideoRecorder(sim, camera, size, fps, side_panel=feed is not None, renderer=renderer,
-                                 out_path=out_path if fmt == "mp4" else None)
-        renderer_name = "egl" if recorder.renderer_flag == pybullet.ER_BULLET_HARDWARE_OPENGL else "tiny"
-        last_onset = np.full(len(body.muscle_names), -np.inf)
-        twitches = 0
-        still_k = n_frames // 2 if still_time_s is None else min(n_frames - 1, int(round(still_time_s * fps)))
-        step = 0
+        hooks: list[Any] = []
+        panel = None
+        sensors = None
+        if learner_obj is not None:
+            panel = MapPanel(learner_obj, body)
+            hooks += [LearnerFeed(learner_obj), panel]
+            layout = SensorLayout(body.joint_names, body.muscle_names, body.link_names)
+            sensors = SensorModel(layout, body.muscle_params.max_isometric_force_n)
+        frames = VideoFrames(out_path, n_frames, fps, size, camera, renderer, panel,
+                             caption={"age_weeks": age_weeks}, still_path=still_path, still_index=still_k)
+        rollout = Rollout(sim, drive_obj, sensors, np.random.default_rng(seed + 1), [frames, *hooks])
         try:
-            for k in range(n_frames):
-                t_frame = k / fps
-                while step * dt < t_frame - 1e-9:
-                    u = view.step()
-                    onsets = view.new_onsets(u)
-                    onset_mask = np.zeros(len(u), dtype=bool)
-                    for onset_s, m in onsets:
-                        last_onset[m] = step * dt if onset_s is None else onset_s
-                        onset_mask[m] = True
-                    twitches += len(onsets)
-                    state = sim.step(u)
-                    if state.blown_up:  # nothing worth filming follows; no partial file is left
-                        recorder.close()
-                        Path(out_path).unlink(missing_ok=True)
-                        raise SimulationDiverged(state.time_s, state.blown_up_reason or "NaN or runaway speed")
-                    if getattr(drive_obj, "closed_loop", False):  # DEP reads the muscle lengths
-                        drive_obj.observe(state.fiber_length_norm)
-                    step += 1
-                    if feed is not None:
-                        feed.observe(u, state, onset_mask, state.time_s)
-                state = sim.state
-                age = np.maximum(state.time_s - last_onset, 0.0)
-                highlight = np.clip(1.0 - age / HIGHLIGHT_S, 0.0, 1.0)
-                caption = {"sleep_state": view.sleep_state, "age_weeks": age_weeks, "time_s": state.time_s,
-                           "twitches": twitches}
-                panel = None if feed is None else feed.panel(state)
-                frame = recorder.add_frame(state, caption, panel, highlight)
-                if still_path is not None and k == still_k:
-                    Path(still_path).parent.mkdir(parents=True, exist_ok=True)
-                    Image.fromarray(frame).save(str(still_path))
-            path = recorder.write(out_path)
+            while sim.time_s + 1e-9 < frames.last_frame_s:
+                if sensors is not None:
+                    rollout.run_batch(learner_batch_steps)
+                elif (state := rollout.step()).blown_up:
+                    raise SimulationDiverged(state.time_s, state.blown_up_reason or "NaN or runaway speed")
+            path = frames.finish(rollout)
+        except SimulationDiverged:  # nothing worth filming follows; no partial file is left
+            frames.close()
+            Path(out_path).unlink(missing_ok=True)
+            raise
         finally:
-            recorder.close()
+            frames.close()
     extras: dict[str, Any] = {}
-    if feed is not None and feed.curve:
-        extras["final_agreement"] = feed.curve[-1][1]
-    return DemoResult(Path(path), n_frames, float(seconds), (recorder.width, recorder.height), float(fps),
-                      twitches, time.perf_counter() - t_wall, renderer_name, extras)
-
-
-def video_from_config(config: Any, out_path: str | Path, seconds: float | None = None,
-                      size: tuple[int, int] | None = None, fps: float | None = None,
-                      renderer: str = "tiny") -> DemoResult:
-    """The demo video for an ExperimentConfig (what ``robot-twitch video CONFIG -o demo.mp4`` runs).
-
-    Uses config.body, config.sim, config.drive (kind and its section; twitch age_weeks in the
-    caption), config.seed, and the ``outputs.video`` section (seconds, width, height, fps)
-    unless overridden by the arguments; the side panel shows the motor_map learner (with its
-    params) when it is among config.learners.names. The format follows ``out_path``'s suffix.
-    """
-    from robot_twitch.motor import make_drive
-
-    video = config.outputs.video
-    seconds = float(video.seconds if seconds is None else seconds)
-    size = (int(video.width), int(video.height)) if size is None else size
-    fps = float(video.fps if fps is None else fps)
-    sim_config = config.sim
-    body = load_body(config.body)
-    dt = sim_config.control_dt_s
-    drive = make_drive(config.drive.kind, body.muscles, dt, config.drive.selected(),
-                       np.random.default_rng(np.random.SeedSequence(config.seed).spawn(4)[0]))
-    learner = None
-    if "motor_map" in config.learners.names:
-        from robot_twitch.learn import MotorMapLearner
-
-        params = {"dt_s": dt, "activation_time_constant_s": sim_config.activation_time_constant_s,
-                  "delay_steps": int(config.sensors.delay_steps.get("joint_vel", 0)),
-                  "deactivation_time_constant_s": sim_config.deactivation_time_constant_s,
-                  **dict(config.learners.params.get("motor_map", {}))}
-        learner = MotorMapLearner(**params)
-    return record_demo(body, drive, seconds, out_path, size, fps, learner=learner,
-                       age_weeks=float(config.drive.twitch.age_weeks), seed=int(config.seed),
-                       sim_config=sim_config, renderer=renderer)
+    if panel is not None and panel.curve:
+        extras["final_agreement"] = panel.curve[-1][1]
+    return DemoResult(Path(path), n_frames, float(seconds), size, float(fps), frames.twitches,
+                      time.perf_counter() - t_wall, frames.renderer_name, extras)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

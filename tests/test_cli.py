@@ -115,16 +115,24 @@ def test_missing_config_and_bad_override(tmp_path, capsys):
     assert "expected KEY=VALUE" in capsys.readouterr().err
 
 
+class StopAt:
+    """Rollout hook that asks the run to stop after a batch ending at or after ``time_s``."""
+
+    def __init__(self, time_s: float) -> None:
+        self.time_s = time_s
+
+    def after_batch(self, rollout, batch) -> None:
+        if rollout.sim.time_s >= self.time_s:
+            rollout.request_stop()
+
+
 def test_interrupt_then_resume_equals_uninterrupted(tiny_config, tmp_path):
     config = load_config(tiny_config)
     straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
 
-    def stop_after_3s(runner):
-        if runner.sim.time_s >= 3.0:
-            runner.request_stop()
 
     with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop_after_3s)
+        run_experiment(config, out=tmp_path / "b", progress_bar=False, hooks=[StopAt(3.0)])
     run_dir = info.value.run_dir
     assert run_dir.name.endswith(".incomplete")
     assert json.loads((run_dir / "status.json").read_text())["status"] == "interrupted"

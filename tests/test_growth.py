@@ -13,7 +13,7 @@ from robot_twitch.config import load_config
 from robot_twitch.errors import ConfigError
 from robot_twitch.experiment import RunInterrupted, run_experiment
 from robot_twitch.sim import SimConfig, Simulation
-from tests.test_cli import TINY
+from tests.test_cli import TINY, StopAt
 
 
 def test_scaled_segment_is_longer_and_heavier(bodies, tmp_path):
@@ -46,12 +46,9 @@ def test_a_run_with_body_changes_resumes_exactly(tmp_path):
     config = load_config(_config(tmp_path, changes))
     straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
 
-    def stop(runner):
-        if runner.sim.time_s >= 4.0:
-            runner.request_stop()
 
     with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop)
+        run_experiment(config, out=tmp_path / "b", progress_bar=False, hooks=[StopAt(4.0)])
     resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
     assert resumed.summary["metrics"] == straight.summary["metrics"]
     truth = np.load(straight.run_dir / "body_map.npz")["truth/moment_arms"]

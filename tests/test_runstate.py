@@ -22,6 +22,7 @@ from robot_twitch.runstate import (
     load_state,
     save_state,
 )
+from tests.test_cli import StopAt
 
 
 def _tree() -> dict:
@@ -143,12 +144,8 @@ def _incomplete_run(tmp_path: Path) -> Path:
     from robot_twitch.config import load_config
     from robot_twitch.experiment import RunInterrupted, run_experiment
 
-    def stop(runner):
-        if runner.sim.time_s >= 2.0:
-            runner.request_stop()
-
     with pytest.raises(RunInterrupted) as info:
-        run_experiment(load_config(_tiny_config(tmp_path)), out=tmp_path / "runs", progress_bar=False, on_batch=stop)
+        run_experiment(load_config(_tiny_config(tmp_path)), out=tmp_path / "runs", progress_bar=False, hooks=[StopAt(2.0)])
     return info.value.run_dir
 
 
@@ -219,12 +216,8 @@ def test_resume_with_every_kind_of_state_is_bit_identical(tmp_path):
     config = load_config(path)
     straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
 
-    def stop(runner):
-        if runner.sim.time_s >= 2.0:
-            runner.request_stop()
-
     with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop)
+        run_experiment(config, out=tmp_path / "b", progress_bar=False, hooks=[StopAt(2.0)])
     resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
     assert (resumed.run_dir / "metrics.csv").read_text() == (straight.run_dir / "metrics.csv").read_text()
     for name in ("motor_map", "proprio", "topology", "forward_linear"):

@@ -19,6 +19,7 @@ from gymnasium import spaces
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
 from robot_twitch.envs.tasks import PlantTask, Task
+from robot_twitch.rollout import Rollout
 from robot_twitch.sensors import SensorConfig, SensorModel, sensor_groups
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimConfig, Simulation
@@ -86,6 +87,7 @@ class LimbEnv(gym.Env):
         self.render_mode = render_mode
         self.render_size = render_size
         self.sim = Simulation(self.body, sim_config)
+        self.rollout = Rollout(self.sim)  # steps the limb; MotorDriveWrapper puts a drive on it
         self.sim_config = self.sim.config
         self.layout = SensorLayout.for_body(self.body)
         # gym envs observe ideal sensors unless given a SensorConfig (experiments default to realistic)
@@ -122,14 +124,14 @@ class LimbEnv(gym.Env):
             if self.reset_noise_rad > 0:
                 q0 = q0 + self.np_random.uniform(-self.reset_noise_rad, self.reset_noise_rad, q0.shape)
             q0 = np.clip(q0, self.body.kinematics.joint_lower, self.body.kinematics.joint_upper)
-        self._state = self.sim.reset(np.asarray(q0, dtype=float))
+        self._state = self.rollout.reset(np.asarray(q0, dtype=float))
         self.sensors.reset(self._state)
         self.task.reset(self, self.np_random)
         return self._observation(), self._info({})
 
     def step(self, action: Any):
         excitation = self.validate_action(action)
-        self._state = self.sim.step(excitation)
+        self._state = self.rollout.step(excitation)
         reward, terms, task_done = self.task.evaluate(self, self._state)
         terminated = bool(task_done or self._state.blown_up)
         return self._observation(), reward, terminated, False, self._info(terms)

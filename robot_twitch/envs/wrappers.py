@@ -14,6 +14,7 @@ from robot_twitch.motor import make_drive
 class MotorDriveWrapper(gym.Wrapper):
     """Adds a motor drive's excitations (twitches in active sleep, or a babbling baseline) to the
     agent's action: u = clip(drive + action, 0, 1). Pass zeros to let the limb sleep on its own.
+    The drive is put on the env's Rollout (robot_twitch.rollout), which adds it to every action.
 
     info gains `sleep_state` ("wake"/"quiet"/"active"), `drive_excitation` (M,) and `new_twitches`
     (the twitch events that started during this step). The drive is reseeded from the env's
@@ -26,30 +27,22 @@ class MotorDriveWrapper(gym.Wrapper):
         self._drive_name, self._drive_config = drive, config
         self.drive = make_drive(drive, limb.body.muscles, limb.sim_config.control_dt_s, config,
                                 np.random.default_rng(0))
+        limb.rollout.drive = self.drive
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
         self.drive.reset(np.random.default_rng(self.env.unwrapped.np_random.integers(2**63)))
-        self._feed()
+        self.env.unwrapped.rollout.feed_drive()  # a closed-loop drive (DEP) reads the reset state
         info["sleep_state"] = self.drive.sleep_state.value
         return obs, info
 
     def step(self, action: Any):
-        limb = self.env.unwrapped
-        agent = limb.validate_action(action)
         n_events = len(self.drive.events)
-        drive_u = self.drive.step()
-        obs, reward, terminated, truncated, info = self.env.step(np.minimum(drive_u + agent, 1.0))
-        self._feed()
+        obs, reward, terminated, truncated, info = self.env.step(action)
         info["sleep_state"] = self.drive.sleep_state.value
-        info["drive_excitation"] = drive_u
+        info["drive_excitation"] = self.env.unwrapped.rollout.last_drive_excitation
         info["new_twitches"] = list(self.drive.events[n_events:])
         return obs, reward, terminated, truncated, info
-
-    def _feed(self) -> None:
-        """A closed-loop drive (DEP) reads the muscle lengths after every step."""
-        if getattr(self.drive, "closed_loop", False):
-            self.drive.observe(self.env.unwrapped.sim.state.fiber_length_norm)
 
 
 class RecordVideo(gym.wrappers.RecordVideo):
