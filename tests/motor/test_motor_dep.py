@@ -13,7 +13,7 @@ from robot_twitch.errors import ConfigError
 from robot_twitch.experiment import RunInterrupted, run_experiment
 from robot_twitch.motor import DEPConfig, generate, make_drive, match_energy
 from robot_twitch.sim import SimConfig, Simulation
-from tests.test_cli import TINY
+from tests.test_cli import TINY, StopAt
 
 
 def _rollout(body, config: DEPConfig, seed: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,12 +80,8 @@ def test_a_dep_run_is_energy_matched_and_resumes_exactly(tmp_path):
     config = load_config(path)
     straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
 
-    def stop(runner):
-        if runner.sim.time_s >= 4.0:
-            runner.request_stop()
-
     with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop)
+        run_experiment(config, out=tmp_path / "b", progress_bar=False, hooks=[StopAt(4.0)])
     resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
     assert resumed.summary["metrics"] == straight.summary["metrics"]
     assert resumed.summary["budget"]["energy"] == straight.summary["budget"]["energy"]
