@@ -16,6 +16,7 @@ import yaml
 
 from robot_twitch.cli import EXIT_BAD_INPUT, EXIT_DIVERGED, main
 from robot_twitch.rundir import describe_status, is_live, read_status, write_status
+from tests.test_cli import StopAt
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"name": "tiny", "seed": 1, "body": "planar_arm", "duration_s": 2.0,
@@ -155,7 +156,7 @@ def test_a_killed_run_is_told_from_a_live_one(tmp_path, capsys):
     out = tmp_path / "runs"
     with pytest.raises(RunInterrupted) as info:
         run_experiment(load_config(_write(tmp_path / "c.yaml", TINY)), out=out, progress_bar=False,
-                       on_batch=lambda r: r.sim.time_s >= 1.0 and r.request_stop())
+                       hooks=[StopAt(1.0)])
     run_dir = info.value.run_dir
     # As SIGKILL leaves it: "running", with the pid of a process that is gone.
     write_status(run_dir, "running")

@@ -139,6 +139,7 @@ CONDITIONS = {
     "energy-matched baseline": {"drive": {"kind": "white_noise", "match_energy": True,
                                           "twitch": {"inter_burst_median_s": 1.0}}},
     "closed-loop drive": {"drive": {"kind": "dep"}},
+    "passive drive": {"drive": {"kind": "passive"}},
     "body change": {"body_changes": [{"at_s": 1.0, "kind": "lose_muscle", "muscle": "brachialis"},
                                      {"at_s": 1.5, "kind": "scale_segment", "link": "forearm", "factor": 1.2}]},
 }
