@@ -124,11 +124,13 @@ class ExcitationLog:
 
     def __init__(self) -> None:
         self.excitation: list[np.ndarray] = []
+        self.actuation: list[np.ndarray] = []  # a passive drive's push, else the excitation
         self.joint_pos: list[np.ndarray] = []
         self.drive = None
 
     def after_step(self, rollout: Rollout, excitation: np.ndarray, state) -> None:
         self.excitation.append(excitation.copy())
+        self.actuation.append(rollout.last_actuation.copy())
         self.joint_pos.append(state.joint_pos_rad.copy())
         self.drive = rollout.drive
 
@@ -139,7 +141,7 @@ CONDITIONS = {
     "energy-matched baseline": {"drive": {"kind": "white_noise", "match_energy": True,
                                           "twitch": {"inter_burst_median_s": 1.0}}},
     "closed-loop drive": {"drive": {"kind": "dep"}},
-    "passive drive": {"drive": {"kind": "passive"}},
+    "passive drive": {"drive": {"kind": "passive", "twitch": {"inter_burst_median_s": 1.0}}},
     "body change": {"body_changes": [{"at_s": 1.0, "kind": "lose_muscle", "muscle": "brachialis"},
                                      {"at_s": 1.5, "kind": "scale_segment", "link": "forearm", "factor": 1.2}]},
 }
@@ -158,6 +160,7 @@ def test_the_film_of_a_config_is_its_run(condition: str, tmp_path: Path):
     n = int(round(FILM_S * config.sim.control_hz))
     assert len(film_log.excitation) >= n
     np.testing.assert_array_equal(np.array(film_log.excitation[:n]), np.array(run_log.excitation[:n]))
+    np.testing.assert_array_equal(np.array(film_log.actuation[:n]), np.array(run_log.actuation[:n]))
     np.testing.assert_array_equal(np.array(film_log.joint_pos[:n]), np.array(run_log.joint_pos[:n]))
     run_events = [e for e in run_log.drive.events if e.onset_s < FILM_S]
     film_events = [e for e in film_log.drive.events if e.onset_s < FILM_S]
@@ -166,7 +169,7 @@ def test_the_film_of_a_config_is_its_run(condition: str, tmp_path: Path):
         m = load_body(config.body).muscle_names.index("brachialis")
         assert np.all(np.array(film_log.excitation[101:n])[:, m] == 0.0)  # lost at 1 s
     else:
-        assert np.array(run_log.excitation[:n]).any()
+        assert np.array(run_log.actuation[:n]).any()
 
 
 def test_a_run_that_films_itself_scores_as_one_that_does_not(tmp_path: Path):
