@@ -18,7 +18,7 @@ import signal
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -223,6 +223,8 @@ class ExperimentRun:
         if self.gate is not None:
             self.rollout.add_hook(_SleepStates(self))
         for hook in (_Bookkeeping(self), _LearnerFeed(self), _Scoring(self), *hooks):
+            if isinstance(hook, _OnBatch):
+                hook.run = self
             self.rollout.add_hook(hook)
         self.workdir = Path(tempfile.mkdtemp(prefix="robot_twitch-"))  # grown URDFs of body changes
 
@@ -396,6 +398,17 @@ class _SleepStates:
         self.run.batch_states.append(rollout.drive.sleep_state.code)
 
 
+class _OnBatch:
+    """A hook that calls ``callback(runner)`` after every batch (run_experiment's on_batch)."""
+
+    def __init__(self, callback: Callable[[ExperimentRun], Any]) -> None:
+        self.callback = callback
+        self.run: ExperimentRun | None = None
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        self.callback(self.run)
+
+
 class _SelfTouchHook:
     """Counts the hands' touches of the body (robot_twitch.selftouch)."""
 
@@ -563,11 +576,13 @@ def new_run_dir(config: ExperimentConfig, out: Path, label: str = "") -> Path:
 
 @one_blas_thread()  # small matrices only: see robot_twitch/threads.py
 def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: Path | None = None,
-                   progress_bar: bool = True, hooks: Iterable[Any] = (), label: str = "") -> RunResult:
+                   progress_bar: bool = True, hooks: Iterable[Any] = (), label: str = "",
+                   on_batch: Callable[[ExperimentRun], Any] | None = None) -> RunResult:
     """Run (or resume) an experiment; returns the finished run directory and summary.
 
     ``hooks`` are extra rollout hooks (robot_twitch.rollout), e.g. one that calls
-    ``rollout.request_stop()``. ``label`` goes into the run directory's name (a sweep names its
+    ``rollout.request_stop()``; ``on_batch(runner)`` is the short form of a hook called with the
+    runner after every batch. ``label`` goes into the run directory's name (a sweep names its
     runs after their condition).
 
     Raises ConfigError (bad input, an output folder that cannot be written, a run that is live
@@ -599,6 +614,8 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
         _require_extras(config)  # before anything is written
         check_writable_folder(out)  # before the world is built
         mark_dead_runs(out)
+    if on_batch is not None:
+        hooks = [*hooks, _OnBatch(on_batch)]
     runner = ExperimentRun(config, hooks)
     frames = None
     try:
