@@ -742,6 +742,11 @@ def film(config: ExperimentConfig, out_path: str | Path, seconds: float | None =
         while runner.sim.time_s + 1e-9 < frames.last_frame_s and not runner.done:
             runner.advance()
         path = frames.finish(runner.rollout)
+    except SimulationDiverged:  # nothing worth filming follows; no partial file is left
+        if frames is not None:
+            frames.close()
+        out_path.unlink(missing_ok=True)
+        raise
     finally:
         if frames is not None:
             frames.close()
