@@ -56,3 +56,26 @@ def test_summary_reports_selftouch_for_the_infant_only(tmp_path):
         if expected:
             parts = summary["selftouch"]["parts"]
             assert set(parts) == {"r_hand", "l_hand"} and all(isinstance(v, int) for v in parts.values())
+
+
+def test_selftouch_survives_a_checkpoint(tmp_path):
+    from robot_twitch.experiment import ExperimentRun
+
+    path = tmp_path / "touch.yaml"
+    path.write_text(yaml.safe_dump({"name": "touch", "seed": 2, "duration_s": 1.0, "body": "infant",
+                                    "drive": {"kind": "white_noise", "match_energy": False},
+                                    "learners": {"names": ["hebbian"], "batch_steps": 50},
+                                    "evaluation": {"every_s": 1.0, "reach_trials": 0}, "outputs": {"plots": False}}))
+    config = load_config(path)
+    first = ExperimentRun(config)
+    first.run_batch()
+    first.selftouch.observe([("r_hand", "head", 0.5), ("l_finger_index", "l_foot", 0.1)])
+    first.save_checkpoint(tmp_path / "checkpoint.npz")
+    second = ExperimentRun(config)
+    second.load_checkpoint(tmp_path / "checkpoint.npz")
+    assert np.array_equal(second.selftouch.touched, first.selftouch.touched)
+    touched = second.selftouch.summary()["touched"]
+    assert touched == first.selftouch.summary()["touched"]
+    assert "head" in touched["r_hand"] and "l_foot" in touched["l_hand"]
+    for runner in (first, second):
+        runner.sim.close()
