@@ -68,7 +68,7 @@ def test_selftouch_survives_a_checkpoint(tmp_path):
                                     "evaluation": {"every_s": 1.0, "reach_trials": 0}, "outputs": {"plots": False}}))
     config = load_config(path)
     first = ExperimentRun(config)
-    first.run_batch()
+    first.advance()
     first.selftouch.observe([("r_hand", "head", 0.5), ("l_finger_index", "l_foot", 0.1)])
     first.save_checkpoint(tmp_path / "checkpoint.npz")
     second = ExperimentRun(config)
@@ -78,4 +78,4 @@ def test_selftouch_survives_a_checkpoint(tmp_path):
     assert touched == first.selftouch.summary()["touched"]
     assert "head" in touched["r_hand"] and "l_foot" in touched["l_hand"]
     for runner in (first, second):
-        runner.sim.close()
+        runner.close()
