@@ -179,6 +179,28 @@ def test_offline_example_reproduces_the_live_scores(recorded, minari_root):
         assert scores and all(scores[k] == live[k] for k in scores), (learner, scores)
 
 
+def test_offline_fit_applies_the_runs_reafference_gate(tmp_path):
+    # Experiment 5: the learners saw gated feedback; the stream holds the raw feedback, and the
+    # offline fit gates it as the run did, so the scores are again the run's own.
+    from robot_twitch.datasets.offline import fit, fit_and_score, make_learner
+
+    data = {**RECORDED, "name": "gated", "duration_s": 4.0, "body_changes": [],
+            "learners": {**RECORDED["learners"], "names": ["motor_map", "hebbian"],
+                         "gate": {"mode": "all", "warmup_steps": 100}},
+            "evaluation": {"every_s": 2.0, "reach_trials": 0, "heldout_fraction": 0.0}}
+    run_dir = run_experiment(load_config(_config_file(tmp_path, data)), out=tmp_path / "runs", progress_bar=False).run_dir
+    live = json.loads((run_dir / "summary.json").read_text())["metrics"]
+    stream = read_stream(run_dir)
+    for name in ("motor_map", "hebbian"):
+        scores = fit_and_score(stream, name)
+        assert all(scores[k] == live[k] for k in scores), (name, scores)
+    raw = make_learner(stream, "motor_map")
+    fit(stream, raw, gated=False)
+    gated = make_learner(stream, "motor_map")
+    fit(stream, gated)
+    assert not np.array_equal(raw.body_map()["motor_map"], gated.body_map()["motor_map"])
+
+
 def test_offline_scores_need_the_commands_and_muscles_as_recorded(recorded):
     # Controls on the same stream: each muscle's command credited to its neighbour (the motor map
     # learns from efference -> reafference), and each muscle's spindle credited to its neighbour
