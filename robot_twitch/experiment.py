@@ -421,7 +421,8 @@ class _SelfTouchHook:
 
 
 class _DatasetStream:
-    """Records every step into the run's dataset stream (outputs.dataset)."""
+    """Records every step into the run's dataset stream (outputs.dataset), and after each batch
+    its index, whether it was held out and its twitches (hooked on after the learner feed)."""
 
     def __init__(self, run: ExperimentRun) -> None:
         self.run = run
@@ -433,6 +434,29 @@ class _DatasetStream:
             run.recorder.record_step(excitation, state, rollout.reading, rollout.drive.sleep_state.code,
                                      run.progress.changes_applied, run.progress.force_scale,
                                      push=None if spent is excitation else spent)
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        # After the learner feed: the batch's index and whether it was held out are decided.
+        run = self.run
+        if run.recorder is not None:
+            run.recorder.end_batch(run.progress.batch_index - 1, run.last_batch_heldout, run.delivered_events())
+
+
+class _TensorBoard:
+    """Logs each new metrics row, with the maps beside the truth, as TensorBoard events (outputs.tensorboard)."""
+
+    def __init__(self, run: ExperimentRun) -> None:
+        self.run = run
+        self.rows_logged = len(run.progress.metrics_rows)  # a resumed run logged those before
+
+    def after_batch(self, rollout: Rollout, batch: TransitionBatch) -> None:
+        run = self.run
+        rows = run.progress.metrics_rows
+        if run.tensorboard is not None and len(rows) > self.rows_logged:
+            maps, truth = run.learners.body_map(), run.truth().moment_arms
+            for row in rows[self.rows_logged:]:
+                run.tensorboard.scores(row, maps, truth)
+            self.rows_logged = len(rows)
 
 
 class _Bookkeeping:
@@ -467,8 +491,6 @@ class _LearnerFeed:
         else:
             run.learners.observe(batch)
         run.last_batch_heldout = heldout
-        if run.recorder is not None:
-            run.recorder.end_batch(run.progress.batch_index, heldout, run.delivered_events())
         run.progress.batch_index += 1
 
 
@@ -486,8 +508,6 @@ class _Scoring:
             row = {"time_s": round(now_s, 6), "twitches": len(run.delivered_events()), "energy": p.energy,
                    **run.score()}
             p.metrics_rows.append(row)
-            if run.tensorboard is not None:
-                run.tensorboard.scores(row, run.learners.body_map(), run.truth().moment_arms)
             while p.next_score_s <= now_s + 1e-9:
                 p.next_score_s += run.config.evaluation.every_s
 
@@ -638,6 +658,7 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
 
             runner.tensorboard = TensorBoardLog(run_dir, purge_step=step_ms(runner.sim.time_s) + 1
                                                 if resume is not None else None)
+            runner.rollout.add_hook(_TensorBoard(runner))  # after the scoring hook
         video = config.outputs.video
         if video.enabled and resume is None:  # the run films its own first seconds
             frames = _film_hooks(runner, run_dir / f"video.{video.format}", video.seconds,
