@@ -131,11 +131,21 @@ def _cmd_video(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _registry_help() -> str:
+    """The drives and learners a config can name (drive.kind, learners.names), from their registries."""
+    from robot_twitch.learn.registry import LEARNER_REGISTRY
+    from robot_twitch.motor import DRIVE_REGISTRY
+
+    return ("drives (drive.kind):\n" + DRIVE_REGISTRY.describe("\n").replace("\n", "\n  ").join(["  ", ""])
+            + "\nlearners (learners.names):\n" + LEARNER_REGISTRY.describe("\n").replace("\n", "\n  ").join(["  ", ""]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="robot-twitch", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run an experiment config")
+    run = sub.add_parser("run", help="run an experiment config", epilog=_registry_help(),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("config", nargs="?", help="configs/NAME.yaml, or a built-in config name")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     run.add_argument("--out", default="runs", help="parent folder of run directories (default: runs)")

@@ -15,7 +15,9 @@ import yaml
 
 from robot_twitch.errors import ConfigError
 from robot_twitch.learn.gate import GateConfig
+from robot_twitch.learn.registry import LEARNER_REGISTRY
 from robot_twitch.motor import (
+    DRIVE_REGISTRY,
     AwakeConfig,
     DEPConfig,
     OUConfig,
@@ -32,8 +34,8 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 #: Longest run accepted [simulated s]: 10 days, far beyond any experiment here (hours), but
 #: catching typos such as 1e12 that would otherwise start a run that never ends.
 MAX_DURATION_S = 864_000.0
-LEARNER_NAMES = ("hebbian", "motor_map", "proprio", "schema_reflex", "forward", "forward_linear", "topology")
-DriveKind = Literal["twitch", "white_noise", "ou", "sine", "awake", "dep", "passive"]
+LEARNER_NAMES = LEARNER_REGISTRY.names()
+DriveKind = DRIVE_REGISTRY.literal()
 
 
 @dataclass(frozen=True)
@@ -340,7 +342,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 def _validate_components(config: ExperimentConfig, path: Path) -> None:
     """Build the pieces whose own checks span several keys, anchoring errors at this file."""
     from robot_twitch.body.spec import load_body
-    from robot_twitch.experiment import make_learners
+    from robot_twitch.learn.registry import make_learners
 
     body = load_body(config.body)
     for k, change in enumerate(config.body_changes):

@@ -68,8 +68,19 @@ def _default(field: dataclasses.Field) -> str:
     return "required"
 
 
+def _registered() -> dict[tuple[str, str], str]:
+    """Fields whose allowed values are a registry's names: their doc ends with the registered parts."""
+    from robot_twitch.learn.registry import LEARNER_REGISTRY
+    from robot_twitch.motor import DRIVE_REGISTRY
+
+    return {("DriveSection", "kind"): "Registered drives: " + DRIVE_REGISTRY.describe() + ".",
+            ("LearnerSection", "names"): "Registered learners: " + LEARNER_REGISTRY.describe() + "."}
+
+
 def config_reference_markdown() -> str:
     docs = _field_docs()
+    for key, text in _registered().items():
+        docs[key] = f"{docs.get(key, '')} {text}".strip()
     lines = [HEADER]
     for title, cls in SECTIONS:
         lines += [f"## `{title}`", "", (cls.__doc__ or "").strip(), "", "| key | default | meaning |", "|---|---|---|"]

@@ -33,8 +33,9 @@ from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_
 from robot_twitch.datasets.stream import StreamRecorder, stream_meta
 from robot_twitch.errors import ConfigError, SimulationDiverged
 from robot_twitch.evaluate import BodyTruth, score_all
-from robot_twitch.learn import LearnerGroup, TransitionBatch, concat_batches
+from robot_twitch.learn import TransitionBatch, concat_batches
 from robot_twitch.learn.gate import ReafferenceGate
+from robot_twitch.learn.registry import make_learners
 from robot_twitch.motor import DRIVE_REGISTRY, generate, make_drive, match_energy, save_events
 from robot_twitch.rollout import Rollout
 from robot_twitch.rundir import (
@@ -73,49 +74,6 @@ class RunInterrupted(Exception):
 class RunResult:
     run_dir: Path
     summary: dict[str, Any]
-
-
-def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
-    """The learners named in the config, with their parameters."""
-    from robot_twitch.learn import (
-        HebbianReflexLearner,
-        MotorMapLearner,
-        ProprioMapLearner,
-        SchemaReflexLearner,
-        TopologyLearner,
-    )
-    from robot_twitch.learn.forward import ForwardModel, LinearForwardModel
-
-    learners = []
-    for name in config.learners.names:
-        params = dict(config.learners.params.get(name, {}))
-        if "hidden" in params:
-            params["hidden"] = tuple(params["hidden"])
-        if "som_grid" in params:
-            params["som_grid"] = tuple(params["som_grid"])
-        factories = {
-            "hebbian": lambda p: HebbianReflexLearner(dt_s=dt_s, **p),
-            "motor_map": lambda p: MotorMapLearner(**{**motor_map_defaults(config), **p}),
-            "proprio": lambda p: ProprioMapLearner(**p),
-            "schema_reflex": lambda p: SchemaReflexLearner(**{**motor_map_defaults(config), **p}),
-            "forward": lambda p: ForwardModel(**{"seed": config.seed, **p}),
-            "forward_linear": lambda p: LinearForwardModel(**p),
-            "topology": lambda p: TopologyLearner(**{"seed": config.seed, **p}),
-        }
-        try:
-            learners.append(factories[name](params))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(None, f"learners.params.{name}", str(exc)) from None
-    return LearnerGroup(learners)
-
-
-def motor_map_defaults(config: ExperimentConfig) -> dict[str, Any]:
-    """The motor-map learner assumes the body's own activation dynamics and afferent delay (the
-    developing circuits are tuned to their own muscles and nerves); learner params override."""
-    return {"dt_s": config.sim.control_dt_s,
-            "activation_time_constant_s": config.sim.activation_time_constant_s,
-            "deactivation_time_constant_s": config.sim.deactivation_time_constant_s,
-            "delay_steps": int(config.sensors.delay_steps.get("joint_vel", 0))}
 
 
 def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray, workdir: Path) -> Body:
