@@ -33,22 +33,24 @@ def test_flat_observation_option():
     env.close()
 
 
-def _rollout(seed: int, steps: int = 60) -> list[np.ndarray]:
-    env = gym.make("RobotTwitch/Limb-v0", reset_noise_rad=0.1)
+def _rollout(env_id: str, seed: int, steps: int = 60) -> list[np.ndarray]:
+    env = gym.make(env_id, reset_noise_rad=0.1)
+    space = env.observation_space
     obs, _ = env.reset(seed=seed)
     env.action_space.seed(seed)
-    out = [env.unwrapped.layout.flatten(obs)]
+    out = [gym.spaces.flatten(space, obs)]
     for _ in range(steps):
         obs, *_ = env.step(env.action_space.sample())
-        out.append(env.unwrapped.layout.flatten(obs))
+        out.append(gym.spaces.flatten(space, obs))
     env.close()
     return out
 
 
-def test_same_seed_gives_bit_identical_rollouts():
-    a, b = _rollout(3), _rollout(3)
+@pytest.mark.parametrize("env_id", sorted(ENV_REGISTRY))
+def test_same_seed_gives_bit_identical_rollouts(env_id):
+    a, b = _rollout(env_id, 3), _rollout(env_id, 3)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-    c = _rollout(4)
+    c = _rollout(env_id, 4)
     assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
 
 
