@@ -29,7 +29,7 @@ import numpy as np
 from robot_twitch.body.kinematics import MusclePathModel
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.checkpoint import checkpoint_time_s, load_checkpoint, save_checkpoint
-from robot_twitch.config import BodyChange, ExperimentConfig, dump_config, load_config
+from robot_twitch.config import SKIN_LEARNERS, BodyChange, ExperimentConfig, dump_config, load_config
 from robot_twitch.datasets.stream import StreamRecorder, stream_meta
 from robot_twitch.errors import ConfigError, SimulationDiverged
 from robot_twitch.evaluate import BodyTruth, score_all
@@ -55,6 +55,7 @@ from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimSnapshot, Simulation
 from robot_twitch.threads import one_blas_thread
 from robot_twitch.video import DemoResult, MapPanel, VideoFrames, n_video_frames, video_format
+from robot_twitch.withdrawal import LOADED_N
 
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
@@ -132,6 +133,7 @@ class _Progress:
     metrics_rows: list[dict[str, float]] = field(default_factory=list)
     force_scale: np.ndarray | None = None
     wall_s: float = 0.0
+    skin_loaded: np.ndarray | None = None  # (T,) bool: taxels that bore load so far (withdrawal test)
 
 
 class ExperimentRun:
@@ -156,7 +158,12 @@ class ExperimentRun:
         self.heldout_rng = np.random.default_rng(seeds[2])
         self.reach_rng = np.random.default_rng(seeds[3])
         drive = self._make_drive(dt)
-        self.layout = SensorLayout(self.body.joint_names, self.body.muscle_names, self.body.link_names)
+        # The skin group joins the learners' frames only when a learner reads it (thousands of taxels).
+        needs_skin = any(name in SKIN_LEARNERS for name in config.learners.names)
+        if needs_skin and not self.body.skin.n_taxels:
+            raise ConfigError(None, "learners.names", f"{[n for n in config.learners.names if n in SKIN_LEARNERS]} "
+                                                      f"need a body with skin; {self.body.name} has no taxels")
+        self.layout = SensorLayout.for_body(self.body, skin=needs_skin)
         sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n, config.sensors)
         self.learners = make_learners(config, dt)
         self.gate = ReafferenceGate(config.learners.gate, dt) if config.learners.gate.mode != "none" else None
@@ -174,6 +181,9 @@ class ExperimentRun:
         self.selftouch = SelfTouch(self.body) if can_self_touch else None
         if self.selftouch is not None:
             self.rollout.add_hook(_SelfTouchHook(self.selftouch))
+        if "withdrawal" in config.learners.names:  # skin that bore load: where the reflex is tested
+            self.progress.skin_loaded = np.zeros(self.body.skin.n_taxels, dtype=bool)
+            self.rollout.add_hook(_SkinLoaded(self.progress))
         self.recorder: StreamRecorder | None = None  # outputs.dataset (a _DatasetStream hook records into it)
         self.tensorboard: Any = None  # outputs.tensorboard: a TensorBoardLog
         self.last_batch_heldout = False
@@ -274,7 +284,31 @@ class ExperimentRun:
 
     def score(self) -> dict[str, float]:
         heldout = concat_batches(list(self.progress.heldout)) if self.progress.heldout else None
-        return score_all(self.learners, self.truth(), heldout_batch=heldout)
+        scores = score_all(self.learners, self.truth(), heldout_batch=heldout)
+        scores.update(self.touch_scores())
+        return scores
+
+    def touch_scores(self) -> dict[str, float]:
+        """The withdrawal reflex test (robot_twitch/withdrawal.py) at the current posture: learned
+        weights, and the learner's initial weights on the same stimuli (the untrained level)."""
+        if "withdrawal" not in self.config.learners.names:
+            return {}
+        from robot_twitch.withdrawal import ReflexTest
+
+        learner = self.learners["withdrawal"]
+        if learner.weights is None:
+            return {}
+        state = self.sim.state
+        # stimuli drawn afresh at every test, from (seed, test number): resumed runs draw the same
+        draw = len(self.progress.metrics_rows)
+        test = ReflexTest()
+        loaded = self.progress.skin_loaded
+        out = test.run(self.body, state.joint_pos_rad, loaded, learner.weights,
+                       np.random.default_rng([self.config.seed, 16, draw]))
+        initial = test.run(self.body, state.joint_pos_rad, loaded, learner.initial_weights(),
+                           np.random.default_rng([self.config.seed, 16, draw]))
+        out["withdrawal.error_rate_initial"] = initial["withdrawal.error_rate"]
+        return out
 
     # -- checkpoints -------------------------------------------------------------------
     def checkpoint_due(self) -> bool:
@@ -376,6 +410,16 @@ class _SelfTouchHook:
     def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
         if state.contacts:
             self.selftouch.observe(state.contacts)
+
+
+class _SkinLoaded:
+    """Marks the taxels that bear load (the withdrawal test stimulates skin that has)."""
+
+    def __init__(self, progress: _Progress) -> None:
+        self.progress = progress
+
+    def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
+        self.progress.skin_loaded |= state.skin_n > LOADED_N
 
 
 class _DatasetStream:

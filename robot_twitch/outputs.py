@@ -128,4 +128,8 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
         twitch = runner.config.drive.twitch
         age = (twitch.age_weeks, twitch.age_rate_weeks_per_h) if runner.config.drive.kind == "twitch" else None
         write_run_plots(run_dir, runner.body, maps, truth.moment_arms, rows, runner.delivered_events(), age)
+        if rows and "withdrawal.error_rate" in rows[-1]:
+            from robot_twitch.withdrawal import plot_error_curve
+
+            plot_error_curve(rows, run_dir / "plots" / "withdrawal_error.png")
     return summary

@@ -84,6 +84,20 @@ def _topology(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -> 
     return TopologyLearner(**{"seed": config.seed, **params})
 
 
+def _withdrawal(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -> Learner:
+    """Skin -> muscle withdrawal reflex from twitch-induced unloading (Petersson et al. 2003; bodies with skin).
+
+    Params field_spacings (2.0) and field_min_radius_m (0.005) set the skin receptive fields' radius.
+    """
+    from robot_twitch.body.spec import load_body
+    from robot_twitch.learn.withdrawal import WithdrawalLearner, receptive_fields
+
+    params = dict(params)
+    fields = receptive_fields(load_body(config.body).skin, params.pop("field_min_radius_m", 0.005),
+                              params.pop("field_spacings", 2.0))
+    return WithdrawalLearner(**{"dt_s": dt_s, "seed": config.seed, "receptive_field": fields, **params})
+
+
 LEARNER_REGISTRY.add("hebbian", _hebbian)
 LEARNER_REGISTRY.add("motor_map", _motor_map)
 LEARNER_REGISTRY.add("proprio", _proprio)
@@ -91,6 +105,7 @@ LEARNER_REGISTRY.add("schema_reflex", _schema_reflex)
 LEARNER_REGISTRY.add("forward", _forward)
 LEARNER_REGISTRY.add("forward_linear", _forward_linear)
 LEARNER_REGISTRY.add("topology", _topology)
+LEARNER_REGISTRY.add("withdrawal", _withdrawal)
 
 _TUPLE_PARAMS = ("hidden", "som_grid")  # YAML lists that constructors take as tuples
 

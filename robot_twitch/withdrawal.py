@@ -1,0 +1,146 @@
+"""Withdrawal-reflex truth and the reflex test (issue 16; docs/learners.md "Withdrawal reflex").
+
+Truth. A noxious stimulus pushes on a skin site from outside, along the site's inward normal
+-n. Muscle m withdraws site i when its contraction moves the site along -n: the withdrawal
+speed is
+
+    w_im = -n_i . J_i(q) a_m,          (T, M) for T taxels and M muscles,
+
+with J_i(q) (3, J) the site's translational Jacobian from our own kinematics (the joint twists
+of robot_twitch/body/kinematics.py applied to the site's world position) and a_m (J,) the
+muscle's joint action. We take the quasi-static, overdamped action a_m = B^-1 R(q)^T e_m F_m:
+the joint velocity the muscle's full-force torque gives against the joint viscosity B (the body
+file's joint_damping_nms). The body generator sets B = I_eff / 0.1 s per joint, so B^-1 R^T is,
+up to the constant 0.1 s, the diagonal part of the inertial response M(q)^-1 R^T; the compiled
+kernel's full M(q) is not exposed in Python, and over a twitch (~0.1 s, the damping time
+constant) the viscous terminal velocity is what sets the direction the site moves. Gravity and
+contact forces are left out: the test asks which way the reflex's own torques move the site.
+The root is fixed in every shipped body with skin (the infant's trunk lies on the mattress).
+
+Reflex test (Schouenborg & Weng 1994; Waldenström, Thelin, Thimansson, Levinsson & Schouenborg
+2003, J Neurosci 23:7719, who count a reflex as erroneous when the limb moves toward the
+stimulus). A learned weight matrix W (T, M) >= 0 maps a stimulus at site i to the muscle
+pattern u = W[i] (excitatory skin -> motoneuron connections); the site's initial motion under
+that pattern is sum_m u_m w_im (the Jacobian linearisation, exact for the direction the reflex
+starts moving, and microseconds per stimulus instead of a rebuilt Bullet world per probe). The
+reflex is erroneous when that motion is not away from the stimulus (<= 0), including when
+the pattern moves nothing at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from robot_twitch.body.skin import skin_part
+from robot_twitch.body.spec import Body
+
+
+def joint_action(body: Body, q: np.ndarray) -> np.ndarray:
+    """(M, J) quasi-static joint velocity per muscle at full force: B^-1 R(q)^T F [rad/s]."""
+    damping = np.asarray(body.spec.joint_damping_nms, dtype=float)
+    damping = np.where(damping > 0, damping, 1.0)
+    force_n = np.asarray(body.muscle_params.max_isometric_force_n, dtype=float)
+    return body.moment_arms(q) * force_n[:, None] / damping[None, :]
+
+
+def site_jacobians(body: Body, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Translational Jacobians (T, 3, J) [m/rad] of every taxel and outward normals (T, 3) in the world."""
+    kin, skin = body.kinematics, body.skin
+    rot, pos = kin.link_frames(np.asarray(q, dtype=float)[None], body.root_rotation, body.root_position_m)
+    twists = kin.joint_twists(rot, pos)[0]  # (J, 6): (omega, v)
+    rot, pos = rot[0], pos[0]
+    sites = skin.world_positions(rot, pos)  # (T, 3)
+    normals = (rot[skin.taxel_link] @ skin.normal[..., None])[..., 0]  # (T, 3)
+    omega, v = twists[:, :3], twists[:, 3:]
+    # velocity of point p under unit joint twist j: omega_j x p + v_j, if p moves with joint j
+    vel = np.cross(omega[None, :, :], sites[:, None, :]) + v[None, :, :]  # (T, J, 3)
+    vel *= kin.descends.T[skin.taxel_link][:, :, None]
+    return vel.transpose(0, 2, 1), normals
+
+
+def withdrawal_field(body: Body, q: np.ndarray) -> np.ndarray:
+    """(T, M) withdrawal speed w_im [m/s] of site i under muscle m at posture q (> 0: away from a stimulus)."""
+    jac, normals = site_jacobians(body, q)
+    inward = -np.einsum("tkj,tk->tj", jac, normals)  # (T, J) inward site speed per unit joint velocity
+    return inward @ joint_action(body, q).T
+
+
+def reflex_errors(weights: np.ndarray, field: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """(len(sites),) bool: the reflex to a stimulus at each site does not move it away.
+
+    weights: (T, M) skin -> muscle connections (negative entries are treated as 0: excitatory
+    synapses); field: (T, M) true withdrawal speeds; sites: indices of stimulated taxels.
+    """
+    pattern = np.maximum(np.asarray(weights, dtype=float)[sites], 0.0)  # (n, M)
+    motion = np.einsum("nm,nm->n", pattern, field[sites])
+    scale = np.einsum("nm,nm->n", pattern, np.abs(field[sites]))
+    return ~(motion > 1e-9 * np.maximum(scale, 1e-30))
+
+
+LOADED_N = 1e-3  # a taxel bears load above this normal force [N] (below: sensor noise, 2 mN sd)
+
+
+def withdrawable_sites(field: np.ndarray, rel_tol: float = 1e-3) -> np.ndarray:
+    """(T,) bool: some muscle moves the site away faster than rel_tol x the body's largest speed."""
+    top = float(np.abs(field).max()) if field.size else 0.0
+    return field.max(axis=1) > rel_tol * top if top > 0 else np.zeros(field.shape[0], dtype=bool)
+
+
+@dataclass(frozen=True)
+class ReflexTest:
+    """Noxious stimuli at sampled sites; error rates overall and per body part.
+
+    n_stimuli: sites stimulated per test (sampled without replacement).
+    """
+
+    n_stimuli: int = 200
+
+    def run(self, body: Body, q: np.ndarray, loaded: np.ndarray, weights: np.ndarray,
+            rng: np.random.Generator) -> dict[str, float]:
+        """Metrics withdrawal.error_rate (stimuli on skin that has borne on a support or the body:
+        `loaded` (T,) bool, where the twitch-touch rule can have learned anything), .error_rate_all
+        (any withdrawable site) and .error_rate.<part> (the loaded sites of each body part)."""
+        field = withdrawal_field(body, q)
+        ok = withdrawable_sites(field)
+        loaded = ok & np.asarray(loaded, dtype=bool)
+        out: dict[str, float] = {}
+        for key, pool in (("withdrawal.error_rate", loaded), ("withdrawal.error_rate_all", ok)):
+            idx = np.flatnonzero(pool)
+            if idx.size == 0:
+                out[key] = float("nan")
+                continue
+            sites = np.sort(rng.choice(idx, size=min(self.n_stimuli, idx.size), replace=False))
+            errors = reflex_errors(weights, field, sites)
+            out[key] = float(errors.mean())
+            if key == "withdrawal.error_rate":
+                parts = np.array([skin_part(body.skin.link_names[k]) for k in body.skin.taxel_link[sites]])
+                for part in sorted(set(parts)):
+                    out[f"withdrawal.error_rate.{part}"] = float(errors[parts == part].mean())
+        out["withdrawal.sites_loaded"] = float(loaded.sum())
+        return out
+
+
+def plot_error_curve(rows: list[dict[str, float]], path: Path) -> None:
+    """Figure: withdrawal.error_rate (learned and initial weights) against twitches, per body part dotted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    twitches = [row["twitches"] for row in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for key, style, label in (("withdrawal.error_rate", "-o", "learned (loaded skin)"),
+                              ("withdrawal.error_rate_initial", "--", "initial weights (same stimuli)"),
+                              ("withdrawal.error_rate_all", ":", "learned (all withdrawable skin)")):
+        ax.plot(twitches, [row.get(key, np.nan) for row in rows], style, label=label)
+    ax.axhline(0.1, color="grey", lw=0.8)
+    ax.set_xlabel("twitches")
+    ax.set_ylabel("erroneous withdrawal reflexes")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,162 @@
+"""Withdrawal reflex: truth from the site Jacobians, the reflex test, and the twitch-touch rule."""
+
+import numpy as np
+import pytest
+
+from robot_twitch.body.spec import load_body
+from robot_twitch.learn.base import TransitionBatch
+from robot_twitch.learn.withdrawal import WithdrawalLearner
+from robot_twitch.sensors_layout import SensorLayout
+from robot_twitch.withdrawal import (
+    ReflexTest,
+    reflex_errors,
+    site_jacobians,
+    withdrawable_sites,
+    withdrawal_field,
+)
+
+
+@pytest.fixture(scope="module")
+def infant():
+    return load_body("infant")
+
+
+def test_site_jacobian_matches_finite_differences(infant):
+    q = infant.initial_posture()
+    jac, _ = site_jacobians(infant, q)
+    kin, skin = infant.kinematics, infant.skin
+    eps = 1e-6
+    for j in (0, 3, 7, 12, 20):
+        qp, qm = q.copy(), q.copy()
+        qp[j] += eps
+        qm[j] -= eps
+        pos = [skin.world_positions(*(a[0] for a in kin.link_frames(x[None], infant.root_rotation,
+                                                                    infant.root_position_m))) for x in (qp, qm)]
+        np.testing.assert_allclose(jac[:, :, j], (pos[0] - pos[1]) / (2 * eps), atol=1e-6)
+
+
+def test_error_rate_zero_for_true_field_and_one_for_flipped(infant):
+    field = withdrawal_field(infant, infant.initial_posture())
+    sites = np.flatnonzero(withdrawable_sites(field))
+    assert sites.size > 500
+    assert reflex_errors(np.maximum(field, 0), field, sites).mean() == 0.0
+    assert reflex_errors(np.maximum(-field, 0), field, sites).mean() > 0.99
+    # initial weights of the learner (uniform, no structure): many errors
+    w0 = np.random.default_rng(0).random(field.shape)  # dense uniform: fewer errors (antigravity muscles)
+    sparse = w0 * (np.random.default_rng(1).random(field.shape) < 0.1)  # the learner's sparse start
+    assert reflex_errors(sparse, field, sites).mean() >= 0.3
+
+
+def test_reflex_test_reports_parts(infant):
+    q = infant.initial_posture()
+    field = withdrawal_field(infant, q)
+    skin_n = np.full(field.shape[0], 0.01)
+    out = ReflexTest(n_stimuli=100).run(infant, q, skin_n > 0, np.maximum(field, 0), np.random.default_rng(1))
+    assert out["withdrawal.error_rate"] == 0.0 and out["withdrawal.error_rate_all"] == 0.0
+    assert {"withdrawal.error_rate.hands", "withdrawal.error_rate.limbs"} <= set(out)
+
+
+def _synthetic_run(field, twitching, steps=6000, seed=0, noise_n=0.002):
+    """Isolated 5-step twitches of the muscles in `twitching`; a twitch of m changes taxel i's
+    pressure by -0.02 N * field[i, m] (unloading where m withdraws i), plus sensor noise."""
+    rng = np.random.default_rng(seed)
+    n_t, n_m = field.shape
+    layout = SensorLayout(("j",), tuple(f"m{k}" for k in range(n_m)), ("a",), tuple(f"a:{k}" for k in range(n_t)))
+    base = 0.05 + 0.05 * rng.random(n_t)
+    command = np.zeros((steps, n_m))
+    skin = np.tile(base, (steps + 1, 1))
+    t = 5
+    while t < steps - 20:
+        m = rng.choice(twitching)
+        command[t:t + 5, m] = 0.5
+        skin[t + 1:t + 12] += -0.02 * field[:, m]
+        t += int(rng.integers(15, 30))
+    skin = np.maximum(skin + noise_n * rng.standard_normal(skin.shape), 0)
+    frames = np.zeros((steps + 1, layout.size))
+    frames[:, layout.slices["skin"]] = skin
+    return [TransitionBatch(command[k:k + 100], frames[k:k + 100], frames[k + 1:k + 101], layout)
+            for k in range(0, steps, 100)]
+
+
+def learner_initial(n_t, n_m, seed):
+    rng = np.random.default_rng(seed)
+    strength = rng.random((n_t, n_m))
+    return strength * (rng.random((n_t, n_m)) < 0.1)
+
+
+def test_rule_recovers_a_known_withdrawal_field_and_spares_silent_muscles():
+    rng = np.random.default_rng(3)
+    field = rng.standard_normal((60, 6))
+    learner = WithdrawalLearner(dt_s=0.01, seed=1)
+    w0 = learner_initial(60, 6, seed=1)  # the stated initial weights
+    batches = _synthetic_run(field, twitching=np.arange(5))  # muscle 5 never twitches (control)
+    for b in batches:
+        learner.observe(b)
+    sites = np.flatnonzero(withdrawable_sites(field[:, :5]))
+    before = reflex_errors(w0[:, :5], field[:, :5], sites).mean()
+    after = reflex_errors(learner.weights[:, :5], field[:, :5], sites).mean()
+    assert before >= 0.3 and after <= 0.05
+    # the never-twitched muscle learns nothing
+    np.testing.assert_array_equal(learner.weights[:, 5], w0[:, 5])
+    assert learner.twitches[5] == 0 and learner.twitches[:5].min() > 20
+    # its column alone carries no withdrawal information: error at chance on its field
+    sites5 = np.flatnonzero(field[:, 5] != 0)
+    assert reflex_errors(learner.weights[:, 5:], field[:, 5:], sites5).mean() > 0.3
+
+
+def test_state_round_trip_continues_identically():
+    rng = np.random.default_rng(4)
+    field = rng.standard_normal((20, 3))
+    batches = _synthetic_run(field, twitching=np.arange(3), steps=1500)
+    a, b = WithdrawalLearner(seed=2), WithdrawalLearner(seed=2)
+    for x in batches[:7]:
+        a.observe(x)
+    b.load_state_dict(a.state_dict())
+    for x in batches[7:]:
+        a.observe(x)
+        b.observe(x)
+    np.testing.assert_array_equal(a.weights, b.weights)
+
+
+def test_learner_needs_skin():
+    layout = SensorLayout(("j",), ("m",), ("a",))
+    batch = TransitionBatch(np.zeros((2, 1)), np.zeros((2, layout.size)), np.zeros((2, layout.size)), layout)
+    with pytest.raises(ValueError, match="skin"):
+        WithdrawalLearner().observe(batch)
+
+
+def test_petersson2003_run_scores_the_reflex_and_resumes_identically(tmp_path):
+    """The shipped config runs the learner on the infant's skin; the reflex test lands in
+    metrics.csv and summary.json; a run interrupted and resumed gives the same metrics."""
+    import csv
+    import json
+
+    from robot_twitch.config import load_config
+    from robot_twitch.experiment import RunInterrupted, run_experiment
+
+    config = load_config("petersson2003", ["duration_s=6", "evaluation.every_s=3", "outputs.checkpoint_every_s=2",
+                                           "outputs.plots=false"])
+    straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
+    rows = list(csv.DictReader(open(straight.run_dir / "metrics.csv")))
+    assert len(rows) == 2 and all(0 <= float(r["withdrawal.error_rate_all"]) <= 1 for r in rows)
+    summary = json.loads((straight.run_dir / "summary.json").read_text())
+    assert "withdrawal.error_rate" in summary["metrics"]
+
+    def stop_after_3s(runner):
+        if runner.sim.time_s >= 3.0:
+            runner.request_stop()
+
+    with pytest.raises(RunInterrupted) as info:
+        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop_after_3s)
+    resumed = run_experiment(config, resume=info.value.run_dir, progress_bar=False)
+    assert list(csv.DictReader(open(resumed.run_dir / "metrics.csv"))) == rows
+
+
+def test_receptive_fields_pool_within_a_link(infant):
+    from robot_twitch.learn.withdrawal import receptive_fields
+
+    skin = infant.skin
+    k = receptive_fields(skin).tocoo()
+    np.testing.assert_allclose(np.asarray(receptive_fields(skin).sum(axis=1)).ravel(), 1.0)
+    assert np.all(skin.taxel_link[k.row] == skin.taxel_link[k.col])
+    assert k.nnz > skin.n_taxels  # fields cover more than their own taxel
