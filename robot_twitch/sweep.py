@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import re
 import sys
+import textwrap
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -190,6 +191,7 @@ def condition_label(condition: dict[str, Any]) -> str:
 
 
 BUDGET_NAMES = ("twitches", "energy", "simulated_s")
+LEGEND_WRAP_CHARS = 70
 
 
 def aggregate_rows(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -267,7 +269,15 @@ def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
     (sweep_dir / "plots").mkdir(exist_ok=True)
     n_cols = min(3, len(metrics))
     n_rows = -(-len(metrics) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.2 * n_rows + 0.9), squeeze=False)
+    # Long condition labels (a grid over a whole block, e.g. drive.twitch={...}) are wrapped and
+    # get one legend column, and the figure grows by the legend's height so nothing is cut off.
+    wrapped = {label: textwrap.fill(label, LEGEND_WRAP_CHARS) for label in curves}
+    legend_cols = 1 if max(len(label) for label in curves) > LEGEND_WRAP_CHARS else min(3, len(curves))
+    lines = [w.count("\n") + 1 for w in wrapped.values()]
+    legend_lines = sum(max(lines[k:k + legend_cols]) for k in range(0, len(lines), legend_cols))
+    legend_in = 0.2 + 0.17 * legend_lines
+    height_in = 3.2 * n_rows + legend_in
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, height_in), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     handles: dict[str, Any] = {}
     for ax, metric in zip(axes.flat, metrics, strict=False):
@@ -282,7 +292,7 @@ def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
             colour = colours[k % len(colours)]
             flag = "" if n_seeds >= 3 else (" (1 seed: no CI)" if n_seeds == 1 else f" ({n_seeds} seeds: CI unreliable)")
             (line,) = ax.plot(t, mean, color=colour, marker="o" if len(t) < 8 else None, ms=4,
-                              label=f"{label}{flag}")
+                              label=f"{wrapped[label]}{flag}")
             if n_seeds > 1 and np.isfinite(half).any():
                 ax.fill_between(t, mean - half, mean + half, color=colour, alpha=0.2,
                                 hatch="//" if n_seeds < 3 else None, linewidth=0)
@@ -296,8 +306,8 @@ def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_visible(False)
     # One legend below the panels, never over the data.
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(3, len(handles)), fontsize=8,
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=legend_cols, fontsize=8,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * ((len(handles) - 1) // 3), 1, 1))
+    fig.tight_layout(rect=(0, legend_in / height_in, 1, 1))
     fig.savefig(sweep_dir / "plots" / "curves.png", dpi=110)
     plt.close(fig)
