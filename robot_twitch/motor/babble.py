@@ -190,7 +190,7 @@ class AwakeConfig:
 
 
 class AwakeMovement:
-    """Stateful renderer of awake-style excitation rows (used by AwakeDrive and TwitchDrive)."""
+    """Stateful generator of awake-style excitation rows (used by AwakeDrive and TwitchDrive)."""
 
     def __init__(
         self, n_muscles: int, control_dt_s: float, config: AwakeConfig, rng: np.random.Generator
@@ -211,7 +211,7 @@ class AwakeMovement:
         raw0 = config.tone + config.amplitude * (w @ np.maximum(self._z, 0.0))
         self._y = raw0
 
-    def render(self, n_steps: int) -> np.ndarray:
+    def excitation(self, n_steps: int) -> np.ndarray:
         """(n_steps, M) excitations in [0, 1], continuing from the previous call."""
         c = self.config
         m = self.weights.shape[0]
@@ -258,7 +258,7 @@ class WhiteNoiseDrive(_BaselineDrive):
         self._hold_steps = max(1, int(round(self.config.hold_s / self.control_dt_s)))
         self._held = np.zeros(self.n_muscles)
 
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
         c, h = self.config, self._hold_steps
         steps = start_step + np.arange(n_steps)
         groups = steps // h
@@ -289,7 +289,7 @@ class OUDrive(_BaselineDrive):
         self._a = math.exp(-self.control_dt_s / self.config.tau_s)
         self._x = self.config.sd * self._rng.standard_normal(self.n_muscles)  # stationary start
 
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
         c = self.config
         innov = c.sd * math.sqrt(1.0 - self._a**2) * self._rng.standard_normal(
             (n_steps, self.n_muscles)
@@ -320,7 +320,7 @@ class SineDrive(_BaselineDrive):
         self.phases_rad: np.ndarray = r.uniform(0.0, 2.0 * math.pi, self.n_muscles)
         """(M,) phase of each muscle's sine [rad]."""
 
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
         c = self.config
         t = (start_step + np.arange(n_steps)) * self.control_dt_s
         arg = 2.0 * math.pi * t[:, None] / self.periods_s[None, :] + self.phases_rad[None, :]
@@ -345,5 +345,5 @@ class AwakeDrive(_BaselineDrive):
         (r,) = child_rngs(rng, 1)
         self.movement = AwakeMovement(self.n_muscles, self.control_dt_s, self.config, r)
 
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.movement.render(n_steps), self._codes(n_steps)
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.movement.excitation(n_steps), self._codes(n_steps)

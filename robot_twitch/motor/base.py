@@ -3,9 +3,9 @@
 A *motor drive* turns nothing but a random generator into a stream of muscle excitations, one
 row of M values in [0, 1] per control step (the env calls ``step()`` once per control step).
 Every drive in this package (sleep twitches and the babbling baselines) implements
-:class:`MotorDrive`; :func:`generate` renders a whole train at once.
+:class:`MotorDrive`; :func:`generate` produces a whole train at once.
 
-Implementation note: all built-in drives derive from :class:`BufferedDrive`, which renders the
+Implementation note: all built-in drives derive from :class:`BufferedDrive`, which generates the
 excitation in fixed blocks of ``BLOCK_STEPS`` control steps with vectorised numpy code and hands
 the rows out one by one.  Because the block size never depends on how the caller consumes the
 stream, ``step()`` called T times and ``generate(drive, T * dt)`` give bit-identical output.
@@ -25,7 +25,7 @@ import numpy as np
 from robot_twitch.errors import ConfigError
 from robot_twitch.motor.events import TwitchEvent
 
-#: Control steps rendered per internal block (10 s at the default 100 Hz control rate).
+#: Control steps generated per internal block (10 s at the default 100 Hz control rate).
 BLOCK_STEPS: int = 1000
 
 
@@ -231,14 +231,14 @@ def clipped_lognormal_cdf(x: float, mu: float, sigma: float, lo: float, hi: floa
 
 
 # --------------------------------------------------------------------------------------------
-# Buffered, block-rendered drive.
+# Buffered drive, generated block by block.
 
 
 class BufferedDrive(abc.ABC):
-    """Base class: renders excitation in fixed blocks, hands rows out one step at a time.
+    """Base class: generates excitation in fixed blocks, hands rows out one step at a time.
 
     Subclasses implement :meth:`_reset_streams` (draw everything that depends on the rng) and
-    :meth:`_render_block` (the next ``BLOCK_STEPS`` rows).  Events are appended by the subclass
+    :meth:`_excitation_block` (the next ``BLOCK_STEPS`` rows).  Events are appended by the subclass
     to ``self._event_log`` with their onset step in ``self._event_steps`` (both in onset order).
     """
 
@@ -265,8 +265,8 @@ class BufferedDrive(abc.ABC):
         """Restart the generative process at t = 0 from ``rng``."""
 
     @abc.abstractmethod
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Render steps [start_step, start_step + n_steps).
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """Excitation and state codes of steps [start_step, start_step + n_steps).
 
         Returns:
             excitation (n_steps, M) float64 in [0, 1] and state codes (n_steps,) int8.
@@ -277,7 +277,7 @@ class BufferedDrive(abc.ABC):
     def reset(self, rng: np.random.Generator) -> None:
         """Restart at t = 0; all randomness from now on comes from ``rng``."""
         self._steps_taken = 0
-        self._rendered_steps = 0
+        self._generated_steps = 0
         self._buf_exc = np.zeros((0, self.n_muscles))
         self._buf_state = np.zeros(0, dtype=np.int8)
         self._buf_pos = 0
@@ -288,18 +288,18 @@ class BufferedDrive(abc.ABC):
         self._last_state_code = int(self._initial_state_code())
 
     def _initial_state_code(self) -> int:
-        """State code reported before the first step (default: first rendered step)."""
+        """State code reported before the first step (default: first generated step)."""
         self._fill()
         return int(self._buf_state[0])
 
     def _fill(self) -> None:
-        """Render the next block into the buffer (keeping unread rows)."""
-        exc, codes = self._render_block(self._rendered_steps, BLOCK_STEPS)
+        """Generate the next block into the buffer (keeping unread rows)."""
+        exc, codes = self._excitation_block(self._generated_steps, BLOCK_STEPS)
         if self._buf_pos < self._buf_exc.shape[0]:
             exc = np.concatenate([self._buf_exc[self._buf_pos :], exc])
             codes = np.concatenate([self._buf_state[self._buf_pos :], codes])
         self._buf_exc, self._buf_state, self._buf_pos = exc, codes, 0
-        self._rendered_steps += BLOCK_STEPS
+        self._generated_steps += BLOCK_STEPS
 
     def step(self) -> np.ndarray:
         """Excitations for the next control step, shape (M,), float64 in [0, 1]."""
@@ -321,9 +321,9 @@ class BufferedDrive(abc.ABC):
         got = exc_parts[0].shape[0]
         self._buf_pos += got
         while got < n:
-            # Render whole blocks; the last one becomes the buffer for later calls.
-            exc, codes = self._render_block(self._rendered_steps, BLOCK_STEPS)
-            self._rendered_steps += BLOCK_STEPS
+            # Generate whole blocks; the last one becomes the buffer for later calls.
+            exc, codes = self._excitation_block(self._generated_steps, BLOCK_STEPS)
+            self._generated_steps += BLOCK_STEPS
             take = min(BLOCK_STEPS, n - got)
             exc_parts.append(exc[:take])
             code_parts.append(codes[:take])
@@ -361,7 +361,7 @@ class BufferedDrive(abc.ABC):
 
 
 def generate(drive: MotorDrive, duration_s: float) -> DriveTrace:
-    """Render ``duration_s`` of excitation from the drive's current time onwards.
+    """Generate ``duration_s`` of excitation from the drive's current time onwards.
 
     Uses the drive's vectorised ``step_many`` when it has one (all built-in drives), otherwise
     calls ``step()`` once per control step.  A 1-hour, 20-muscle train at 100 Hz takes about a

@@ -15,7 +15,7 @@ from robot_twitch.motor.factory import make_drive
 class BatchDrive:
     """B independent drives with the same muscles, stepped together.
 
-    Each drive renders its excitation in vectorised blocks, so stepping the batch costs a
+    Each drive generates its excitation in vectorised blocks, so stepping the batch costs a
     buffer read per drive; ``step_many`` returns whole (B, T, M) chunks.
     """
 

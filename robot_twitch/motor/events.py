@@ -31,7 +31,7 @@ class TwitchEvent:
             myoclonus: a brief loss of tone, possible only where the muscle had tone to lose).
         amplitude: peak change of excitation: added excitation for a positive twitch, removed
             tone for a negative one (>= 0, before clipping to [0, 1]).
-        duration_s: pulse length as rendered (whole control steps) [s].
+        duration_s: pulse length as applied (whole control steps) [s].
         sleep_state: state at onset ("wake", "quiet", "active").
         burst_index: index of the burst the twitch belongs to (-1 under Poisson timing).
         twitch_index: index of the (possibly multi-muscle) twitch; shared by co-activated muscles.

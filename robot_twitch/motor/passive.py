@@ -75,7 +75,7 @@ class PassiveDrive(BufferedDrive):
     def _initial_state_code(self) -> int:
         return SleepState(self.config.reported_state).code
 
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
         push, _ = self._pattern.step_many(n_steps)
         codes = np.full(n_steps, SleepState(self.config.reported_state).code, dtype=np.int8)
         return np.clip(self.config.gain * push, 0.0, 1.0), codes

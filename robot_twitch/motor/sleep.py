@@ -152,7 +152,7 @@ class SleepConfig:
 
 
 class SleepCycle:
-    """Renders the hypnogram: one state code per control step, bout by bout."""
+    """Generates the hypnogram: one state code per control step, bout by bout."""
 
     def __init__(self, config: SleepConfig, control_dt_s: float, rng: np.random.Generator):
         self.config = config
@@ -164,7 +164,7 @@ class SleepCycle:
         first = config.first_bout_s
         self._bout_end_step = self._to_steps(first) if first is not None else self._draw_bout()
         self.bouts: list[tuple[int, int, int]] = []
-        """Bouts rendered so far: (state code, start step, end step exclusive)."""
+        """Bouts generated so far: (state code, start step, end step exclusive)."""
         self._bout_start_step = 0
 
     def _to_steps(self, duration_s: float) -> int:
@@ -176,7 +176,7 @@ class SleepCycle:
         d = float(np.exp(mu + self.config.bout_sigma * self._rng.standard_normal()))
         return self._to_steps(max(d, self.config.min_bout_s))
 
-    def render(self, start_step: int, n_steps: int) -> np.ndarray:
+    def state_codes(self, start_step: int, n_steps: int) -> np.ndarray:
         """(n_steps,) int8 state codes for steps [start_step, start_step + n_steps)."""
         codes = np.empty(n_steps, dtype=np.int8)
         if self.config.hold_state:

@@ -5,7 +5,7 @@ What is modelled (facts from SCIENCE.md, "The phenomenon"):
 * **Polarity.** Positive myoclonus is a brief excitation pulse added to a muscle; negative
   myoclonus is a brief drop of the muscle's excitation at onset (tone in quiet sleep, the awake
   movement in wake), so it can only occur where the muscle has tone to lose: never against the
-  atonia of active sleep (a negative twitch drawn for a muscle without excitation is rendered as
+  atonia of active sleep (a negative twitch drawn for a muscle without excitation becomes
   positive).
 * **When.** Twitches occur in active (REM) sleep against atonia; none in quiet sleep or wake
   by default, since twitching stops at waking.  From ~3 months twitches also appear in quiet
@@ -41,6 +41,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,7 +49,6 @@ from robot_twitch.motor.babble import AwakeConfig, AwakeMovement
 from robot_twitch.motor.base import (
     ACTIVE_CODE,
     QUIET_CODE,
-    STATE_ORDER,
     WAKE_CODE,
     BufferedDrive,
     MuscleLike,
@@ -60,8 +60,16 @@ from robot_twitch.motor.base import (
     clipped_lognormal_mean,
     fail,
 )
-from robot_twitch.motor.events import TwitchEvent
 from robot_twitch.motor.sleep import SleepConfig, SleepCycle
+from robot_twitch.motor.twitch_block import (
+    add_mirrors,
+    choose_muscles,
+    gate_by_state,
+    near_transition,
+    twitch_event,
+    twitch_polarity,
+    write_pulses,
+)
 
 KNOWN_REGIONS: tuple[str, ...] = (
     "neck",
@@ -384,26 +392,6 @@ def mirror_indices(muscles: Sequence[MuscleLike]) -> np.ndarray:
     return out
 
 
-def pulse_shape(shape: str, n_steps: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Pulse value at step ``j`` of a pulse ``n_steps`` long, sampled at step midpoints.
-
-    Args:
-        shape: one of ``PULSE_SHAPES``.
-        n_steps: (K,) pulse lengths in steps (>= 1).
-        j: (K,) step index within the pulse, 0 <= j < n_steps.
-
-    Returns:
-        (K,) values in [0, 1] (peak 1).
-    """
-    x = (j + 0.5) / n_steps
-    if shape == "rectangular":
-        return np.ones_like(x)
-    if shape == "half_sine":
-        return np.sin(np.pi * x)
-    u = 5.0 * x  # alpha function with tau = duration / 5, peak 1 at t = tau
-    return u * np.exp(1.0 - u)
-
-
 class TwitchDrive(BufferedDrive):
     """Sleep twitches over a sleep-wake cycle (see module docstring and :class:`TwitchConfig`).
 
@@ -493,21 +481,7 @@ class TwitchDrive(BufferedDrive):
             self._t_next_s += self._draw_gap_s()
         return np.array(steps, dtype=np.int64), np.array(bursts, dtype=np.int64)
 
-    # -- rendering ---------------------------------------------------------------------------
-
-    def _near_transition(self, onset_steps: np.ndarray) -> np.ndarray:
-        """(N,) bool: onset within ``transition_window_s`` of a change of sleep state.
-
-        The hypnogram is drawn bout by bout, so every change up to the end of the current bout
-        is known when a block is rendered.
-        """
-        changes = self.sleep_cycle.change_steps()
-        if changes.size == 0 or onset_steps.size == 0:
-            return np.zeros(onset_steps.size, dtype=bool)
-        idx = np.clip(np.searchsorted(changes, onset_steps), 1, changes.size) - 1
-        nearest = np.minimum(np.abs(onset_steps - changes[idx]),
-                             np.abs(changes[np.minimum(idx + 1, changes.size - 1)] - onset_steps))
-        return nearest * self.control_dt_s <= self.config.transition_window_s
+    # -- excitation blocks -------------------------------------------------------------------
 
     def _weights_at(self, onset_steps: np.ndarray) -> np.ndarray:
         """(N, M) muscle-choice probabilities at each onset's age (row-normalised)."""
@@ -517,25 +491,18 @@ class TwitchDrive(BufferedDrive):
         w = self.config.region_weights_at(self._regions, ages)
         return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
 
-    def _render_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        c, m, dt = self.config, self.n_muscles, self.control_dt_s
-        codes = self.sleep_cycle.render(start_step, n_steps)
-        base = self.tone[codes]  # (n, M) tonic excitation per step
+    def _background(self, codes: np.ndarray) -> np.ndarray:
+        """(n, M) excitation without twitches: tone per state, awake movement in wake."""
+        base = self.tone[codes]
         if self._wake is not None:
             wake_rows = codes == WAKE_CODE
-            base[wake_rows] = self._wake.render(int(np.count_nonzero(wake_rows)))
+            base[wake_rows] = self._wake.excitation(int(np.count_nonzero(wake_rows)))
+        return base
 
-        lp = self._max_pulse_steps
-        add = np.zeros((n_steps + lp, m))
-        mul = np.ones((n_steps + lp, m))
-        add[:lp] += self._carry_add
-        mul[:lp] = self._carry_mul
-
-        onset, burst = self._candidate_onsets(start_step + n_steps)
-        n_cand = onset.size
-        k = c.muscles_per_twitch
-        # Draw every attribute for every candidate before gating by state, so the twitch
-        # identities do not depend on the hypnogram (common random numbers across conditions).
+    def _draw_candidates(self, n_cand: int) -> _CandidateDraws:
+        """Every random attribute of ``n_cand`` candidate twitches, drawn before gating by state
+        so twitch identities do not depend on the hypnogram (common random numbers)."""
+        c, m, k = self.config, self.n_muscles, self.config.muscles_per_twitch
         gate_u = self._r_gate.random(n_cand)
         gumbel = self._r_where.gumbel(size=(n_cand, m))
         couple_u = self._r_where.random((n_cand, k))
@@ -547,80 +514,68 @@ class TwitchDrive(BufferedDrive):
         )
         amp = np.clip(amp, c.amplitude_min, 1.0)
         dur_s = np.clip(dur_s, c.duration_min_s, c.duration_max_s)
-        dur_steps = np.maximum(1, np.round(dur_s / dt)).astype(np.int64)
+        dur_steps = np.maximum(1, np.round(dur_s / self.control_dt_s)).astype(np.int64)
+        return _CandidateDraws(gate_u, gumbel, couple_u, neg_u, amp, dur_steps)
 
+    def _excitation_block(self, start_step: int, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        c, m, dt = self.config, self.n_muscles, self.control_dt_s
+        codes = self.sleep_cycle.state_codes(start_step, n_steps)
+        base = self._background(codes)  # (n, M)
+
+        # Pulses spill over block ends: the tail of the last block starts this one.
+        lp = self._max_pulse_steps
+        add = np.zeros((n_steps + lp, m))
+        mul = np.ones((n_steps + lp, m))
+        add[:lp] += self._carry_add
+        mul[:lp] = self._carry_mul
+
+        onset, burst = self._candidate_onsets(start_step + n_steps)
+        draws = self._draw_candidates(onset.size)
         local = onset - start_step
-        state_at = codes[local] if n_cand else np.zeros(0, dtype=np.int8)
-        near = self._near_transition(onset)
-        factor = self._state_factor[state_at]
-        if c.transition_rate_factor > 0:
-            factor = np.where(near, np.maximum(factor, c.transition_rate_factor), factor)
-        keep = gate_u < factor
-        # Weighted sampling without replacement (Gumbel top-k), by the weights at each onset's age.
-        with np.errstate(divide="ignore"):
-            keys = np.log(self._weights_at(onset))
-        keys = keys + gumbel
-        chosen = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+        state_at = codes[local] if onset.size else np.zeros(0, dtype=np.int8)
+        near = near_transition(self.sleep_cycle.change_steps(), onset, dt, c.transition_window_s)
+        keep = gate_by_state(draws.gate_u, state_at, near, self._state_factor,
+                             c.transition_rate_factor)
+        chosen = choose_muscles(self._weights_at(onset), draws.gumbel, c.muscles_per_twitch)
 
-        ev_rows: list[int] = []
-        ev_cols: list[int] = []
-        ev_len: list[int] = []
-        ev_amp: list[float] = []
-        ev_neg: list[bool] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        lens: list[int] = []
+        amps: list[float] = []
+        negs: list[bool] = []
         for i in np.nonzero(keep)[0]:
-            muscles = [int(x) for x in chosen[i]]
-            slots = list(range(k))
-            for j in range(k):
-                mirror = int(self.mirror[muscles[j]])
-                if mirror >= 0 and mirror not in muscles and couple_u[i, j] < c.bilateral_coupling:
-                    muscles.append(mirror)
-                    slots.append(k + j)
-            st = int(state_at[i])
-            onset_s = int(onset[i]) * dt
+            muscles, slots = add_mirrors(chosen[i], self.mirror, draws.couple_u[i],
+                                         c.bilateral_coupling)
             for mu, slot in zip(muscles, slots, strict=True):
-                # Negative myoclonus needs tone to lose: the excitation at onset (sleep tone, or
-                # awake movement in wake); against atonia every twitch is positive.
-                tone = float(base[local[i], mu])
-                negative = tone > 0.0 and neg_u[i, slot] < c.negative_fraction
-                a = tone * c.negative_depth if negative else float(amp[i, slot])
-                n_d = int(dur_steps[i, slot])
-                ev_rows.append(int(local[i]))
-                ev_cols.append(mu)
-                ev_len.append(n_d)
-                ev_amp.append(a)
-                ev_neg.append(negative)
-                self._event_log.append(
-                    TwitchEvent(
-                        onset_s=onset_s,
-                        muscle=self.muscle_names[mu],
-                        muscle_index=mu,
-                        region=self._regions[mu],
-                        polarity="negative" if negative else "positive",
-                        amplitude=a,
-                        duration_s=n_d * dt,
-                        sleep_state=STATE_ORDER[st].value,
-                        burst_index=int(burst[i]),
-                        twitch_index=self._twitch_count,
-                        near_transition=bool(near[i]),
-                    )
-                )
+                negative, a = twitch_polarity(float(base[local[i], mu]), draws.neg_u[i, slot],
+                                              float(draws.amp[i, slot]), c.negative_fraction,
+                                              c.negative_depth)
+                n_d = int(draws.dur_steps[i, slot])
+                rows.append(int(local[i]))
+                cols.append(mu)
+                lens.append(n_d)
+                amps.append(a)
+                negs.append(negative)
+                self._event_log.append(twitch_event(
+                    int(onset[i]), dt, mu, self.muscle_names[mu], self._regions[mu], negative, a,
+                    n_d, int(state_at[i]), int(burst[i]), self._twitch_count, bool(near[i])))
                 self._event_steps.append(int(onset[i]))
             self._twitch_count += 1
-
-        if ev_rows:
-            lens = np.array(ev_len)
-            rows0 = np.repeat(np.array(ev_rows), lens)
-            cols = np.repeat(np.array(ev_cols), lens)
-            offsets = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-            shape = pulse_shape(c.pulse_shape, np.repeat(lens, lens), offsets)
-            amps = np.repeat(np.array(ev_amp), lens)
-            neg = np.repeat(np.array(ev_neg), lens)
-            rows = rows0 + offsets
-            pos = ~neg
-            np.add.at(add, (rows[pos], cols[pos]), amps[pos] * shape[pos])
-            np.minimum.at(mul, (rows[neg], cols[neg]), 1.0 - c.negative_depth * shape[neg])
+        write_pulses(add, mul, rows, cols, lens, amps, negs, c.pulse_shape, c.negative_depth)
 
         self._carry_add = add[n_steps:].copy()
         self._carry_mul = mul[n_steps:].copy()
         exc = np.clip(base * mul[:n_steps] + add[:n_steps], 0.0, 1.0)
         return exc, codes
+
+
+class _CandidateDraws(NamedTuple):
+    """Random attributes of N candidate twitches with k muscles each (2k slots: k chosen
+    muscles, then their k possible mirrors)."""
+
+    gate_u: np.ndarray  # (N,) uniform: survives the state gate?
+    gumbel: np.ndarray  # (N, M) Gumbel noise for the muscle choice
+    couple_u: np.ndarray  # (N, k) uniform: mirror coupled?
+    neg_u: np.ndarray  # (N, 2k) uniform: negative myoclonus?
+    amp: np.ndarray  # (N, 2k) positive amplitude
+    dur_steps: np.ndarray  # (N, 2k) pulse length in control steps

@@ -17,7 +17,7 @@ def test_newborn_default_fractions() -> None:
     assert expected["wake"] == pytest.approx(0.35, abs=0.01)
     assert expected["active"] / (expected["active"] + expected["quiet"]) == pytest.approx(0.5)
     # 60 simulated days at 1 s resolution.
-    codes = SleepCycle(cfg, 1.0, np.random.default_rng(0)).render(0, 60 * 86400)
+    codes = SleepCycle(cfg, 1.0, np.random.default_rng(0)).state_codes(0, 60 * 86400)
     frac = np.bincount(codes, minlength=3) / codes.size
     assert frac[WAKE_CODE] == pytest.approx(0.35, abs=0.04)
     active_share = frac[ACTIVE_CODE] / (frac[ACTIVE_CODE] + frac[QUIET_CODE])
@@ -30,13 +30,13 @@ def test_newborn_default_fractions() -> None:
 def test_hold_state_forever(state: str) -> None:
     cycle = SleepCycle(SleepConfig(start_state=state, hold_state=True), 1.0,
                        np.random.default_rng(0))
-    codes = cycle.render(0, 86400)
+    codes = cycle.state_codes(0, 86400)
     assert np.all(codes == ["wake", "quiet", "active"].index(state))
 
 
 def test_start_state_and_first_bout() -> None:
     cfg = SleepConfig(start_state="active", first_bout_s=300.0)
-    codes = SleepCycle(cfg, 0.01, np.random.default_rng(1)).render(0, 40000)
+    codes = SleepCycle(cfg, 0.01, np.random.default_rng(1)).state_codes(0, 40000)
     assert np.all(codes[:30000] == ACTIVE_CODE) and codes[30000] == QUIET_CODE
 
 
