@@ -36,7 +36,7 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 MAX_DURATION_S = 864_000.0
 LEARNER_NAMES = LEARNER_REGISTRY.names()
 DriveKind = DRIVE_REGISTRY.literal()
-SKIN_LEARNERS = ("withdrawal",)  # learners that read the skin group (the run's layout then includes it)
+SKIN_LEARNERS = ("withdrawal", "skinmap")  # learners that read the skin group (the run's layout then includes it)
 
 
 @dataclass(frozen=True)

@@ -290,9 +290,11 @@ class ExperimentRun:
 
     def touch_scores(self) -> dict[str, float]:
         """The withdrawal reflex test (robot_twitch/withdrawal.py) at the current posture: learned
-        weights, and the learner's initial weights on the same stimuli (the untrained level)."""
+        weights, and the learner's initial weights on the same stimuli (the untrained level);
+        the skin map's scores (learn/skinmap.py)."""
+        out = self.skinmap_scores()
         if "withdrawal" not in self.config.learners.names:
-            return {}
+            return out
         from robot_twitch.withdrawal import ReflexTest
 
         learner = self.learners["withdrawal"]
@@ -308,6 +310,23 @@ class ExperimentRun:
         initial = test.run(self.body, state.joint_pos_rad, loaded, learner.initial_weights(),
                            np.random.default_rng([self.config.seed, 16, draw]))
         out["withdrawal.error_rate_initial"] = initial["withdrawal.error_rate"]
+        return out
+
+    def skinmap_scores(self) -> dict[str, float]:
+        """skinmap.* of the learned map and skinmap.adjacency_initial of its initial weights (the
+        control: the same touched taxels placed by a map that never saw touch)."""
+        if "skinmap" not in self.config.learners.names or self.learners["skinmap"].weights is None:
+            return {}
+        from robot_twitch.body.skin import skin_part
+        from robot_twitch.learn.skinmap import neighbour_pairs, skinmap_scores
+
+        learner, skin = self.learners["skinmap"], self.body.skin
+        pairs = neighbour_pairs(skin)
+        parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
+        out = skinmap_scores(learner.node_xy, learner.taxel_nodes(), pairs, parts, learner.touched)
+        initial = learner.taxel_nodes(learner.initial_weights(skin.n_taxels))
+        out["skinmap.adjacency_initial"] = skinmap_scores(learner.node_xy, initial, pairs, parts,
+                                                          learner.touched)["skinmap.adjacency"]
         return out
 
     # -- checkpoints -------------------------------------------------------------------

@@ -98,6 +98,13 @@ def _withdrawal(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -
     return WithdrawalLearner(**{"dt_s": dt_s, "seed": config.seed, "receptive_field": fields, **params})
 
 
+def _skinmap(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -> Learner:
+    """Somatotopic skin map: a Kohonen map of touch patterns (Kohonen 1982; bodies with skin)."""
+    from robot_twitch.learn.skinmap import SkinMapLearner
+
+    return SkinMapLearner(**{"seed": config.seed, **params})
+
+
 LEARNER_REGISTRY.add("hebbian", _hebbian)
 LEARNER_REGISTRY.add("motor_map", _motor_map)
 LEARNER_REGISTRY.add("proprio", _proprio)
@@ -106,8 +113,9 @@ LEARNER_REGISTRY.add("forward", _forward)
 LEARNER_REGISTRY.add("forward_linear", _forward_linear)
 LEARNER_REGISTRY.add("topology", _topology)
 LEARNER_REGISTRY.add("withdrawal", _withdrawal)
+LEARNER_REGISTRY.add("skinmap", _skinmap)
 
-_TUPLE_PARAMS = ("hidden", "som_grid")  # YAML lists that constructors take as tuples
+_TUPLE_PARAMS = ("hidden", "som_grid", "grid")  # YAML lists that constructors take as tuples
 
 
 def make_learners(config: ExperimentConfig, dt_s: float) -> LearnerGroup:
