@@ -132,12 +132,15 @@ def _cmd_video(args: argparse.Namespace) -> int:
 
 
 def _registry_help() -> str:
-    """The drives and learners a config can name (drive.kind, learners.names), from their registries."""
+    """The drives, learners and body-change kinds a config can name, from their registries."""
+    from robot_twitch.body.changes import BODY_CHANGE_REGISTRY
     from robot_twitch.learn.registry import LEARNER_REGISTRY
     from robot_twitch.motor import DRIVE_REGISTRY
 
     return ("drives (drive.kind):\n" + DRIVE_REGISTRY.describe("\n").replace("\n", "\n  ").join(["  ", ""])
-            + "\nlearners (learners.names):\n" + LEARNER_REGISTRY.describe("\n").replace("\n", "\n  ").join(["  ", ""]))
+            + "\nlearners (learners.names):\n" + LEARNER_REGISTRY.describe("\n").replace("\n", "\n  ").join(["  ", ""])
+            + "\nbody changes (body_changes[].kind):\n"
+            + BODY_CHANGE_REGISTRY.describe("\n").replace("\n", "\n  ").join(["  ", ""]))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
+from robot_twitch.body.changes import BODY_CHANGE_REGISTRY
 from robot_twitch.errors import ConfigError
 from robot_twitch.learn.gate import GateConfig
 from robot_twitch.learn.registry import LEARNER_REGISTRY
@@ -36,6 +37,7 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 MAX_DURATION_S = 864_000.0
 LEARNER_NAMES = LEARNER_REGISTRY.names()
 DriveKind = DRIVE_REGISTRY.literal()
+BodyChangeKind = BODY_CHANGE_REGISTRY.literal()
 SKIN_LEARNERS = ("withdrawal", "skinmap")  # learners that read the skin group (the run's layout then includes it)
 
 
@@ -132,13 +134,9 @@ class BodyChange:
 
     at_s: float
     """When the change happens [simulated s]."""
-    kind: Literal["lose_muscle", "weaken_muscle", "move_attachment", "scale_segment", "tendon_transfer"]
-    """lose_muscle: the muscle is removed (no force, no command, its spindle and tendon organ fall
-    silent); weaken_muscle: scale its force by `factor`; move_attachment: shift one path point of
-    the muscle by `offset_m` in its link frame; scale_segment: grow link `link` by `factor`
-    (lengths x factor, mass x factor^3); tendon_transfer: move the muscle's insertion to
-    `insertion_m` (and its last via point to `via_m`) so that its moment arm on `joint` changes
-    sign at every posture (checked), and re-tension it (robot_twitch.body.transfer)."""
+    kind: BodyChangeKind
+    """Which change: a kind registered in robot_twitch/body/changes.py (each needs the keys below
+    that name it)."""
     muscle: str = ""
     """Name of the muscle changed (lose_muscle, weaken_muscle, move_attachment, tendon_transfer)."""
     link: str = ""
@@ -158,6 +156,8 @@ class BodyChange:
     tendon_transfer, in its link frame [m]; None keeps it."""
 
     def __post_init__(self) -> None:
+        if self.kind not in BODY_CHANGE_REGISTRY:
+            raise ConfigError(None, "body_changes.kind", BODY_CHANGE_REGISTRY.unknown(self.kind))
         if self.kind == "tendon_transfer" and (not self.joint or self.insertion_m is None):
             raise ConfigError(None, "body_changes.insertion_m",
                               "tendon_transfer needs `joint` (the joint whose action flips) and `insertion_m`")

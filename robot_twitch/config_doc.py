@@ -70,11 +70,13 @@ def _default(field: dataclasses.Field) -> str:
 
 def _registered() -> dict[tuple[str, str], str]:
     """Fields whose allowed values are a registry's names: their doc ends with the registered parts."""
+    from robot_twitch.body.changes import BODY_CHANGE_REGISTRY
     from robot_twitch.learn.registry import LEARNER_REGISTRY
     from robot_twitch.motor import DRIVE_REGISTRY
 
     return {("DriveSection", "kind"): "Registered drives: " + DRIVE_REGISTRY.describe() + ".",
-            ("LearnerSection", "names"): "Registered learners: " + LEARNER_REGISTRY.describe() + "."}
+            ("LearnerSection", "names"): "Registered learners: " + LEARNER_REGISTRY.describe() + ".",
+            ("BodyChange", "kind"): "Registered body-change kinds: " + BODY_CHANGE_REGISTRY.describe()}
 
 
 def config_reference_markdown() -> str:

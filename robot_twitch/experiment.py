@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from robot_twitch.body.kinematics import MusclePathModel
+from robot_twitch.body.changes import apply_change
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.checkpoint import checkpoint_time_s, load_checkpoint, save_checkpoint
 from robot_twitch.config import SKIN_LEARNERS, BodyChange, ExperimentConfig, dump_config, load_config
@@ -78,37 +78,9 @@ class RunResult:
 
 
 def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray, workdir: Path) -> Body:
-    """A new Body with the change applied (force_scale (M,) is updated in place).
-
-    workdir receives the grown URDF of a scale_segment change.
-    """
-    if change.kind == "scale_segment":
-        from robot_twitch.body.growth import scale_segment
-
-        return scale_segment(body, change.link, change.factor, workdir)
-    if change.muscle not in body.muscle_names:
-        raise ConfigError(None, "body_changes.muscle",
-                          f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
-    if change.kind == "tendon_transfer":
-        from robot_twitch.body.transfer import tendon_transfer
-
-        return tendon_transfer(body, change.muscle, change.joint, change.insertion_m or (0.0, 0.0, 0.0),
-                               change.via_m)
-    m = body.muscle_names.index(change.muscle)
-    if change.kind == "lose_muscle":
-        force_scale[m] = 0.0
-        return body
-    if change.kind == "weaken_muscle":
-        force_scale[m] *= change.factor
-        return body
-    geometry = body.paths.geometry
-    points = np.flatnonzero(np.isin(np.arange(len(geometry.point_link)),
-                                    np.unique(np.concatenate([geometry.segment_start[geometry.segment_muscle[m] > 0],
-                                                              geometry.segment_end[geometry.segment_muscle[m] > 0]]))))
-    local = geometry.point_local_m.copy()
-    local[points[change.point]] += np.asarray(change.offset_m)
-    new_geometry = replace(geometry, point_local_m=local)
-    return replace(body, paths=MusclePathModel(body.kinematics, new_geometry))
+    """A new Body with the change applied by its registered kind (robot_twitch/body/changes.py);
+    force_scale (M,) is updated in place, workdir receives the grown URDF of a scale_segment change."""
+    return apply_change(body, change, force_scale, workdir)
 
 
 def body_truth(body: Body, moment_arms_mean: np.ndarray, force_scale: np.ndarray) -> BodyTruth:
