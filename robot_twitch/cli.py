@@ -52,7 +52,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from robot_twitch.sweep import run_sweep
 
     result = run_sweep(args.config, grid=args.grid, seeds=args.seeds, overrides=args.set, out=Path(args.out),
-                       backend=args.backend, workers=args.workers, address=args.address, quiet=args.quiet)
+                       backend=args.backend, workers=args.workers, address=args.address, quiet=args.quiet,
+                       seeds_per_process=args.seeds_per_process)
     print(result)
     return EXIT_OK
 
@@ -166,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     sweep.add_argument("--out", default="runs")
     sweep.add_argument("--backend", choices=("local", "ray"), default="local")
-    sweep.add_argument("--workers", type=int, default=2)
+    sweep.add_argument("--workers", type=int, default=2, help="local processes at a time (default: 2)")
+    sweep.add_argument("--seeds-per-process", type=int, default=None, metavar="N",
+                       help="seeds of a condition run in one process, in lockstep (default: ceil(seeds / workers))")
     sweep.add_argument("--address", default=None, help="Ray cluster address (ray backend)")
     sweep.add_argument("--quiet", action="store_true", help="no progress line after each run")
     sweep.set_defaults(func=_cmd_sweep)

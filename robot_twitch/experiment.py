@@ -18,7 +18,8 @@ import signal
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +60,7 @@ from robot_twitch.withdrawal import LOADED_N
 
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
-           "film", "run_experiment"]
+           "RunSession", "film", "run_experiment", "stop_on_signals"]
 HELDOUT_BATCHES_KEPT = 20
 
 
@@ -560,15 +561,23 @@ class _Heartbeat:
             self.next_beat = time.perf_counter() + HEARTBEAT_S
 
 
-@dataclass
 class _WallClock:
-    """Wall time spent on a run over all its sessions (resumes add up)."""
+    """Wall time spent on a run over all its sessions (resumes add up). A run stepped beside others
+    in one process (robot_twitch.seeds) pauses its clock while the others step."""
 
-    before_s: float
-    start: float = field(default_factory=time.perf_counter)
+    def __init__(self, before_s: float) -> None:
+        self.before_s = before_s
+        self.start: float | None = time.perf_counter()
 
     def total_s(self) -> float:
-        return self.before_s + time.perf_counter() - self.start
+        return self.before_s + (time.perf_counter() - self.start if self.start is not None else 0.0)
+
+    def pause(self) -> None:
+        self.before_s, self.start = self.total_s(), None
+
+    def resume(self) -> None:
+        if self.start is None:
+            self.start = time.perf_counter()
 
 
 # -- run directories ---------------------------------------------------------------------------
@@ -602,89 +611,188 @@ def run_experiment(config: ExperimentConfig, out: Path = Path("runs"), resume: P
     elsewhere), StateFileError (an unreadable checkpoint), SimulationDiverged (status.json then
     says "diverged") and RunInterrupted (SIGINT/SIGTERM; status.json says "interrupted").
     """
-    if resume is not None:
-        if (resume / "checkpoint.pkl").is_file() and not (resume / CHECKPOINT_FILE).is_file():
-            raise ConfigError(resume, None, "holds a checkpoint.pkl of an older robot_twitch, which is never read "
-                                            "(unpickling a shared file can run code); rerun the config instead")
-        if not (resume / CHECKPOINT_FILE).is_file():
-            raise ConfigError(resume, None, f"not an incomplete run directory (no {CHECKPOINT_FILE}); "
-                                            "finished runs cannot be resumed")
-        status = read_status(resume) or {}
-        if is_live(status):
-            raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}")
-        if status.get("status") == "diverged":
-            raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}; "
-                                            "resuming would diverge again (change the body or sim settings)")
-        check_writable_folder(resume, "run directory")
-        from robot_twitch.checkpoint import CHECKPOINT_KIND
-        from robot_twitch.runstate import load_state
+    with RunSession(config, out, resume, progress_bar, hooks, label, on_batch) as session:
+        with stop_on_signals([session]):
+            while not session.done:
+                session.advance()
+        return session.finish()
 
-        load_state(resume / CHECKPOINT_FILE, CHECKPOINT_KIND)  # a damaged file fails before the world is built
-        config = load_config(resume / "config.yaml")
-        _require_extras(config)
-        run_dir = resume
-    else:
-        _require_extras(config)  # before anything is written
-        check_writable_folder(out)  # before the world is built
-        mark_dead_runs(out)
-    if on_batch is not None:
-        hooks = [*hooks, _OnBatch(on_batch)]
-    runner = ExperimentRun(config, hooks)
-    frames = None
-    try:
-        if resume is None:
-            run_dir = new_run_dir(config, out, label)
-            dump_config(config, run_dir / "config.yaml")
-            if config.outputs.dataset:
-                runner.recorder = StreamRecorder.create(
-                    run_dir, stream_meta(config, runner.body, runner.layout, HELDOUT_BATCHES_KEPT), runner.sim.state,
-                    runner.frame, runner.drive.sleep_state.code, runner.progress.force_scale)
-            runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
+
+class RunSession:
+    """One run's life in a run directory: opened (checks, a new or resumed run directory, status
+    "running"), advanced batch by batch, finished (outputs, status "complete", the directory renamed
+    without .incomplete). ``run_experiment`` drives one session to its end; robot_twitch.seeds steps
+    the sessions of several seeds in turn in one process. A session is a context manager: leaving it
+    closes the Bullet world whatever happened.
+
+    Arguments as run_experiment's. ``advance`` writes status.json "interrupted" (after a stop
+    request: RunInterrupted), "diverged" or "failed" when the batch ends that way, and re-raises.
+    """
+
+    def __init__(self, config: ExperimentConfig | None, out: Path = Path("runs"), resume: Path | None = None,
+                 progress_bar: bool = True, hooks: Iterable[Any] = (), label: str = "",
+                 on_batch: Callable[[ExperimentRun], Any] | None = None) -> None:
+        if resume is not None:
+            config = _check_resumable(resume)
+            run_dir = resume
         else:
-            runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
-            if config.outputs.dataset:
-                runner.recorder = StreamRecorder.reopen(run_dir, runner.progress.step + 1)
-        if runner.recorder is not None:
-            runner.rollout.add_hook(_DatasetStream(runner))
-        if config.outputs.tensorboard:
-            from robot_twitch.tensorboard_log import TensorBoardLog, step_ms
-
-            runner.tensorboard = TensorBoardLog(run_dir, purge_step=step_ms(runner.sim.time_s) + 1
-                                                if resume is not None else None)
-            runner.rollout.add_hook(_TensorBoard(runner))  # after the scoring hook
-        video = config.outputs.video
-        if video.enabled and resume is None:  # the run films its own first seconds
-            frames = _film_hooks(runner, run_dir / f"video.{video.format}", video.seconds,
-                                     (video.width, video.height), video.fps, "tiny")
-        write_status(run_dir, "running")
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-        for s in previous:
-            signal.signal(s, runner.request_stop)
+            assert config is not None
+            _require_extras(config)  # before anything is written
+            check_writable_folder(out)  # before the world is built
+            mark_dead_runs(out)
+        if on_batch is not None:
+            hooks = [*hooks, _OnBatch(on_batch)]
+        self.runner = runner = ExperimentRun(config, hooks)
+        self.frames: VideoFrames | None = None
+        self.bar: _ProgressBar | None = None
+        self.resumed = resume is not None
+        self._closed = False
         try:
-            _loop(runner, run_dir, progress_bar)
+            if resume is None:
+                run_dir = new_run_dir(config, out, label)
+                dump_config(config, run_dir / "config.yaml")
+                if config.outputs.dataset:
+                    runner.recorder = StreamRecorder.create(
+                        run_dir, stream_meta(config, runner.body, runner.layout, HELDOUT_BATCHES_KEPT),
+                        runner.sim.state, runner.frame, runner.drive.sleep_state.code, runner.progress.force_scale)
+                runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
+            else:
+                runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
+                if config.outputs.dataset:
+                    runner.recorder = StreamRecorder.reopen(run_dir, runner.progress.step + 1)
+            self.run_dir = run_dir
+            if runner.recorder is not None:
+                runner.rollout.add_hook(_DatasetStream(runner))
+            if config.outputs.tensorboard:
+                from robot_twitch.tensorboard_log import TensorBoardLog, step_ms
+
+                runner.tensorboard = TensorBoardLog(run_dir, purge_step=step_ms(runner.sim.time_s) + 1
+                                                    if resume is not None else None)
+                runner.rollout.add_hook(_TensorBoard(runner))  # after the scoring hook
+            video = config.outputs.video
+            if video.enabled and resume is None:  # the run films its own first seconds
+                self.frames = _film_hooks(runner, run_dir / f"video.{video.format}", video.seconds,
+                                          (video.width, video.height), video.fps, "tiny")
+            write_status(run_dir, "running")
+            # Progress, heartbeat and checkpoints come last: a checkpoint saves what the others did.
+            self.clock = _WallClock(runner.progress.wall_s)
+            self.bar = _ProgressBar(runner, progress_bar)
+            self._loop_hooks = (self.bar, _Heartbeat(run_dir), _Checkpoints(runner, run_dir / CHECKPOINT_FILE,
+                                                                            self.clock))
+            for hook in self._loop_hooks:
+                runner.rollout.add_hook(hook)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> RunSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def done(self) -> bool:
+        return self.runner.done
+
+    def request_stop(self, *_: object) -> None:
+        self.runner.request_stop()
+
+    def advance(self) -> None:
+        """One batch (robot_twitch.rollout), or RunInterrupted when a stop was requested."""
+        runner, run_dir = self.runner, self.run_dir
+        if runner.rollout.stop_requested:
+            write_status(run_dir, "interrupted", resume_from_s=checkpoint_time_s(run_dir / CHECKPOINT_FILE))
+            raise RunInterrupted(run_dir)
+        try:
+            runner.advance()
         except SimulationDiverged as exc:
             write_status(run_dir, "diverged", time_s=round(exc.time_s, 6), quantity=exc.quantity)
             raise
-        except (RunInterrupted, KeyboardInterrupt):
+        except KeyboardInterrupt:
             raise
         except Exception as exc:
             write_status(run_dir, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-        if frames is not None:
-            frames.finish(runner.rollout)
+
+    def finish(self) -> RunResult:
+        """Write the finished run's outputs; the run directory loses its .incomplete suffix."""
+        runner, run_dir, config = self.runner, self.run_dir, self.runner.config
+        self._close_loop_hooks()
+        runner.progress.wall_s = self.clock.total_s()
+        if self.frames is not None:
+            self.frames.finish(runner.rollout)
         elif config.outputs.video.enabled:  # resumed: film the start again (identical, same seed)
             film(config, run_dir / f"video.{config.outputs.video.format}")
         summary = finish_run(runner, run_dir)
+        self.close()
+        final = run_dir.with_name(run_dir.name.removesuffix(INCOMPLETE_SUFFIX))
+        run_dir.rename(final)
+        return RunResult(final, summary)
+
+    def _close_loop_hooks(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            for hook in self._loop_hooks:
+                self.runner.rollout.remove_hook(hook)
+            self.bar = None
+
+    def close(self) -> None:
+        """Release the Bullet world, the video writer and the progress bar (idempotent)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.frames is not None:
+            self.frames.close()
+            self.frames = None
+        if not self._closed:
+            self._closed = True
+            self.runner.close()
+
+
+@contextmanager
+def stop_on_signals(sessions: Iterable[RunSession]) -> Iterator[None]:
+    """SIGINT and SIGTERM ask every session to stop at its next batch (each then writes a
+    checkpoint-backed "interrupted" status); the previous handlers come back on exit."""
+    sessions = list(sessions)
+
+    def stop(*_: object) -> None:
+        for session in sessions:
+            session.request_stop()
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, stop)
+    try:
+        yield
     finally:
-        if frames is not None:
-            frames.close()
-        runner.close()
-    final = run_dir.with_name(run_dir.name.removesuffix(INCOMPLETE_SUFFIX))
-    run_dir.rename(final)
-    return RunResult(final, summary)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _check_resumable(resume: Path) -> ExperimentConfig:
+    """The config of an interrupted run directory that may be resumed here, or ConfigError /
+    StateFileError saying why not (before any world is built)."""
+    if (resume / "checkpoint.pkl").is_file() and not (resume / CHECKPOINT_FILE).is_file():
+        raise ConfigError(resume, None, "holds a checkpoint.pkl of an older robot_twitch, which is never read "
+                                        "(unpickling a shared file can run code); rerun the config instead")
+    if not (resume / CHECKPOINT_FILE).is_file():
+        raise ConfigError(resume, None, f"not an incomplete run directory (no {CHECKPOINT_FILE}); "
+                                        "finished runs cannot be resumed")
+    status = read_status(resume) or {}
+    if is_live(status):
+        raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}")
+    if status.get("status") == "diverged":
+        raise ConfigError(resume, None, f"cannot resume: the run {describe_status(resume)}; "
+                                        "resuming would diverge again (change the body or sim settings)")
+    check_writable_folder(resume, "run directory")
+    from robot_twitch.checkpoint import CHECKPOINT_KIND
+    from robot_twitch.runstate import load_state
+
+    load_state(resume / CHECKPOINT_FILE, CHECKPOINT_KIND)  # a damaged file fails before the world is built
+    config = load_config(resume / "config.yaml")
+    _require_extras(config)
+    return config
 
 
 def _require_extras(config: ExperimentConfig) -> None:
@@ -693,26 +801,6 @@ def _require_extras(config: ExperimentConfig) -> None:
         from robot_twitch.tensorboard_log import require_tensorboard
 
         require_tensorboard()
-
-
-def _loop(runner: ExperimentRun, run_dir: Path, progress_bar: bool) -> None:
-    """Advance batch by batch to the end; progress and checkpoints are rollout hooks."""
-    clock = _WallClock(runner.progress.wall_s)
-    bar = _ProgressBar(runner, progress_bar)
-    hooks = (bar, _Heartbeat(run_dir), _Checkpoints(runner, run_dir / CHECKPOINT_FILE, clock))
-    for hook in hooks:
-        runner.rollout.add_hook(hook)
-    try:
-        while not runner.done:
-            if runner.rollout.stop_requested:
-                write_status(run_dir, "interrupted", resume_from_s=checkpoint_time_s(run_dir / CHECKPOINT_FILE))
-                raise RunInterrupted(run_dir)
-            runner.advance()
-    finally:
-        bar.close()
-        for hook in hooks:
-            runner.rollout.remove_hook(hook)
-    runner.progress.wall_s = clock.total_s()
 
 
 def _film_hooks(runner: ExperimentRun, out_path: Path, seconds: float, size: tuple[int, int], fps: float,

@@ -48,17 +48,34 @@ def condition_slug(condition: dict[str, Any]) -> str:
     return slug[:80]
 
 
-def _one_run(config_path: str, overrides: list[str], out: str, label: str = "") -> dict[str, Any]:
-    """Worker: run one condition x seed; never raises (failures are reported)."""
-    from robot_twitch.experiment import run_experiment
+def _run_batch(config_path: str, runs: list[list[str]], out: str, label: str = "") -> list[dict[str, Any]]:
+    """Worker: one condition's seeds (one override list each) in one process, stepped in lockstep
+    (robot_twitch.seeds); never raises: a failed run is reported and the others kept."""
+    from robot_twitch.seeds import run_seeds
 
+    records: list[dict[str, Any] | None] = [None] * len(runs)
+    configs, index = [], []
+    for k, overrides in enumerate(runs):
+        try:
+            configs.append(load_config(config_path, overrides))
+            index.append(k)
+        except Exception as exc:
+            records[k] = {"run_dir": None, "summary": None, "error": f"{type(exc).__name__}: {exc}",
+                          "traceback": traceback.format_exc()}
     try:
-        config = load_config(config_path, overrides)
-        result = run_experiment(config, out=Path(out), progress_bar=False, label=label)
-        return {"overrides": overrides, "run_dir": str(result.run_dir), "summary": result.summary, "error": None}
-    except Exception as exc:  # a failed run is reported, the others kept
-        return {"overrides": overrides, "run_dir": None, "summary": None,
-                "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        for k, record in zip(index, run_seeds(configs, out=Path(out), label=label), strict=True):
+            records[k] = record
+    except BaseException as exc:  # the process itself broke (e.g. a KeyboardInterrupt): report every run
+        for k in index:
+            if records[k] is None:
+                records[k] = {"run_dir": None, "summary": None, "error": f"{type(exc).__name__}: {exc}",
+                              "traceback": traceback.format_exc()}
+    return [{"overrides": overrides, **record} for overrides, record in zip(runs, records, strict=True)]
+
+
+def seed_batches(n_seeds: int, per_process: int) -> list[list[int]]:
+    """Seed indices 0..n_seeds-1 in consecutive batches of at most ``per_process``."""
+    return [list(range(k, min(k + per_process, n_seeds))) for k in range(0, n_seeds, per_process)]
 
 
 def _number(value: Any) -> float:
@@ -111,8 +128,14 @@ def _duration(seconds: float) -> str:
 
 def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[str] | None = None,
               out: Path = Path("runs"), backend: str = "local", workers: int = 2,
-              address: str | None = None, quiet: bool = False) -> Path:
+              address: str | None = None, quiet: bool = False, seeds_per_process: int | None = None) -> Path:
     """Run the grid x seeds; write sweep.json, aggregate.csv/.md and plots; return the sweep dir.
+
+    The seeds of a condition are handed out in batches of ``seeds_per_process``, each batch one
+    process (a local worker or a Ray task) that steps its seeds in lockstep (robot_twitch.seeds);
+    every seed gets the results of its lone run. Default: ceil(seeds / workers), so that one
+    condition keeps every worker busy while each process pays its start-up once for several seeds
+    (docs/benchmarks.md, "Seeds batched in one process").
 
     Run directories are named after their condition and seed (NAME-KEY-VALUE-seedS-STAMP); a
     line on stderr after each run gives the runs done and the time left (unless `quiet`).
@@ -126,31 +149,36 @@ def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[s
             load_config(config, [*overrides, f"{key}={json.dumps(v)}"])
     if seeds < 1:
         raise ConfigError(None, "--seeds", f"{seeds!r} must be >= 1")
+    if seeds_per_process is None:
+        seeds_per_process = -(-seeds // max(1, workers))
+    if seeds_per_process < 1:
+        raise ConfigError(None, "--seeds-per-process", f"{seeds_per_process!r} must be >= 1")
     check_writable_folder(out)
     conditions = [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())] or [{}]
     sweep_dir = out / f"sweep-{base.name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     sweep_dir.mkdir(parents=True)
-    jobs = []
+    jobs = []  # (condition, its seeds' override lists): one process each
     for condition in conditions:
-        for k in range(seeds):
-            sets = [*overrides, *(f"{key}={json.dumps(v)}" for key, v in condition.items()),
-                    f"seed={base.seed + k}"]
-            jobs.append((condition, sets))
+        sets = [[*overrides, *(f"{key}={json.dumps(v)}" for key, v in condition.items()), f"seed={base.seed + k}"]
+                for k in range(seeds)]
+        jobs.extend((condition, [sets[k] for k in batch]) for batch in seed_batches(seeds, seeds_per_process))
     runs_dir = str(sweep_dir / "runs")
-    progress = SweepProgress(len(jobs), quiet=quiet)
+    progress = SweepProgress(len(conditions) * seeds, quiet=quiet)
+    batches: list[list[dict[str, Any]]]  # per job, one record per seed
     if backend == "ray":
-        results = _run_ray(config, jobs, runs_dir, address, progress)
+        batches = _run_ray(config, jobs, runs_dir, address, progress)
     else:
         # spawn, not fork: torch and Bullet threads in the parent must not be copied mid-lock.
         context = multiprocessing.get_context("spawn")
-        results: list[dict[str, Any]] = [{}] * len(jobs)
+        batches = [[]] * len(jobs)
         with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-            futures = {pool.submit(_one_run, config, sets, runs_dir, condition_slug(cond)): k
-                       for k, (cond, sets) in enumerate(jobs)}
+            futures = {pool.submit(_run_batch, config, runs, runs_dir, condition_slug(cond)): k
+                       for k, (cond, runs) in enumerate(jobs)}
             for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                progress.done(results[futures[future]])
-    records = [{"condition": cond, **res} for (cond, _), res in zip(jobs, results, strict=True)]
+                batches[futures[future]] = future.result()
+                for record in batches[futures[future]]:
+                    progress.done(record)
+    records = [{"condition": cond, **res} for (cond, _), batch in zip(jobs, batches, strict=True) for res in batch]
     (sweep_dir / "sweep.json").write_text(json.dumps(records, indent=2, default=float))
     write_aggregate(sweep_dir, records)
     failed = [r for r in records if r["error"]]
@@ -159,8 +187,8 @@ def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[s
     return sweep_dir
 
 
-def _run_ray(config: str, jobs: list[tuple[dict, list[str]]], runs_dir: str, address: str | None,
-             progress: SweepProgress) -> list[dict]:
+def _run_ray(config: str, jobs: list[tuple[dict, list[list[str]]]], runs_dir: str, address: str | None,
+             progress: SweepProgress) -> list[list[dict]]:
     try:
         import ray
     except ImportError:
@@ -170,16 +198,17 @@ def _run_ray(config: str, jobs: list[tuple[dict, list[str]]], runs_dir: str, add
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  **({} if address else {"num_cpus": 2}))
     try:
-        remote = ray.remote(_one_run)
-        refs = [remote.remote(config, sets, runs_dir, condition_slug(cond)) for cond, sets in jobs]
+        remote = ray.remote(_run_batch)
+        refs = [remote.remote(config, runs, runs_dir, condition_slug(cond)) for cond, runs in jobs]
         index = {ref: k for k, ref in enumerate(refs)}
-        results: list[dict[str, Any]] = [{}] * len(refs)
+        results: list[list[dict[str, Any]]] = [[]] * len(refs)
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
                 results[index[ref]] = ray.get(ref)
-                progress.done(results[index[ref]])
+                for record in results[index[ref]]:
+                    progress.done(record)
         return results
     finally:
         if started:
