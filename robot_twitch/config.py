@@ -7,7 +7,7 @@ docs/config.md is the reference of every key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, make_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,16 +17,8 @@ from robot_twitch.body.changes import BODY_CHANGE_REGISTRY
 from robot_twitch.errors import ConfigError
 from robot_twitch.learn.gate import GateConfig
 from robot_twitch.learn.registry import LEARNER_REGISTRY
-from robot_twitch.motor import (
-    DRIVE_REGISTRY,
-    AwakeConfig,
-    DEPConfig,
-    OUConfig,
-    PassiveConfig,
-    SineConfig,
-    TwitchConfig,
-    WhiteNoiseConfig,
-)
+from robot_twitch.motor import DRIVE_REGISTRY
+from robot_twitch.registry import Registry
 from robot_twitch.sensors import SensorConfig
 from robot_twitch.sim import SimConfig
 from robot_twitch.typed import build, to_plain
@@ -36,46 +28,53 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 #: catching typos such as 1e12 that would otherwise start a run that never ends.
 MAX_DURATION_S = 864_000.0
 LEARNER_NAMES = LEARNER_REGISTRY.names()
-DriveKind = DRIVE_REGISTRY.literal()
 BodyChangeKind = BODY_CHANGE_REGISTRY.literal()
 SKIN_LEARNERS = ("withdrawal", "skinmap")  # learners that read the skin group (the run's layout then includes it)
 
 
 @dataclass(frozen=True)
-class DriveSection:
-    """The motor drive: the twitch generator or a babbling baseline."""
+class DriveChoice:
+    """The keys of the `drive` section that every drive shares; DriveSection adds one section per
+    registered drive (see `drive_section`)."""
 
-    kind: DriveKind = "twitch"
-    """Which drive runs: twitch, white_noise, ou, sine, awake, dep (closed-loop DEP babbling) or
-    passive (the limb moved from outside, no muscle commanded)."""
+    kind: str = "twitch"
+    """Which drive runs (a drive registered in robot_twitch/motor/factory.py)."""
     match_energy: bool = False
     """Scale a baseline so its actuation energy equals the twitch condition's (same seed, duration)."""
     stop_at_s: float | None = None
     """Silence the drive from this simulated time on (experiment 6's control: no movement after
     the body change); None never silences it."""
-    twitch: TwitchConfig = field(default_factory=TwitchConfig)
-    """Sleep-twitch generator settings (docs/motor.md)."""
-    white_noise: WhiteNoiseConfig = field(default_factory=WhiteNoiseConfig)
-    """White-noise babbling settings."""
-    ou: OUConfig = field(default_factory=OUConfig)
-    """Ornstein-Uhlenbeck babbling settings."""
-    sine: SineConfig = field(default_factory=SineConfig)
-    """Sine babbling settings."""
-    awake: AwakeConfig = field(default_factory=AwakeConfig)
-    """Awake-style continuous co-activated movement."""
-    dep: DEPConfig = field(default_factory=DEPConfig)
-    """Differential extrinsic plasticity on the muscle lengths (Der & Martius 2015; docs/motor.md)."""
-    passive: PassiveConfig = field(default_factory=PassiveConfig)
-    """Passive movement: external pushes, by default on the twitch section's schedule."""
 
     def __post_init__(self) -> None:
         if self.stop_at_s is not None and not self.stop_at_s >= 0:
             raise ConfigError(None, "drive.stop_at_s", f"{self.stop_at_s!r} must be >= 0 or null")
 
     def selected(self) -> Any:
-        if self.kind == "passive" and self.passive.pattern is None:
-            return replace(self.passive, pattern=self.twitch)  # yoked to the twitch settings
-        return getattr(self, self.kind)
+        """The settings of the drive that runs. A drive whose settings depend on the rest of the
+        section (passive borrows the twitch schedule) resolves them in its config's ``resolved``."""
+        settings = getattr(self, self.kind)
+        resolved = getattr(settings, "resolved", None)
+        return resolved(self) if resolved is not None else settings
+
+
+def drive_section(registry: Registry, default: str = "twitch") -> type:
+    """The `drive` section's dataclass for the drives in ``registry``: DriveChoice's keys, ``kind``
+    restricted to the registered names, and one ``drive.NAME`` section (that drive's own config
+    dataclass, its defaults) per drive that has settings, in registration order. Adding a drive
+    to the registry adds its section here, to docs/config.md and to the CLI's help."""
+    kind_default = default if default in registry else registry.names()[0]
+    fields: list[tuple[str, Any, Any]] = [("kind", registry.literal(), field(default=kind_default))]
+    for name, entry in registry.items():
+        if entry.config is not None:
+            doc = f"Settings of the `{name}` drive ({entry.config.__name__}): {entry.doc}"
+            fields.append((name, entry.config, field(default_factory=entry.config, metadata={"doc": doc})))
+    return make_dataclass("DriveSection", fields, bases=(DriveChoice,), frozen=True,
+                          namespace={"__module__": __name__,
+                                     "__doc__": "The motor drive: which one runs, and the settings of each."})
+
+
+DriveSection = drive_section(DRIVE_REGISTRY)
+"""The `drive` section of the config, generated from DRIVE_REGISTRY."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,7 @@ class LearnerSection:
     """Which learners watch the run, with their constructor parameters."""
 
     names: tuple[str, ...] = ("hebbian", "motor_map", "proprio", "schema_reflex", "forward", "topology")
-    """Learners to run: hebbian, motor_map (the body schema, from commands), proprio (spindle length
-    vs joint angle), schema_reflex (reflexes read out of those two maps), forward, forward_linear,
-    topology."""
+    """Learners to run, by the names registered in robot_twitch/learn/registry.py."""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-learner keyword arguments, e.g. {forward: {hidden: [32, 32]}}."""
     batch_steps: int = 100
@@ -135,12 +132,11 @@ class BodyChange:
     at_s: float
     """When the change happens [simulated s]."""
     kind: BodyChangeKind
-    """Which change: a kind registered in robot_twitch/body/changes.py (each needs the keys below
-    that name it)."""
+    """Which change: a kind registered in robot_twitch/body/changes.py, with the keys it needs."""
     muscle: str = ""
-    """Name of the muscle changed (lose_muscle, weaken_muscle, move_attachment, tendon_transfer)."""
+    """Name of the muscle changed."""
     link: str = ""
-    """Name of the link grown (scale_segment)."""
+    """Name of the link grown."""
     factor: float = 0.5
     """Force scale for weaken_muscle; length scale for scale_segment."""
     point: int = -1
@@ -158,15 +154,7 @@ class BodyChange:
     def __post_init__(self) -> None:
         if self.kind not in BODY_CHANGE_REGISTRY:
             raise ConfigError(None, "body_changes.kind", BODY_CHANGE_REGISTRY.unknown(self.kind))
-        if self.kind == "tendon_transfer" and (not self.joint or self.insertion_m is None):
-            raise ConfigError(None, "body_changes.insertion_m",
-                              "tendon_transfer needs `joint` (the joint whose action flips) and `insertion_m`")
-        if self.kind == "scale_segment" and not self.link:
-            raise ConfigError(None, "body_changes.link", "scale_segment needs `link`: the link to grow")
-        if self.kind != "scale_segment" and not self.muscle:
-            raise ConfigError(None, "body_changes.muscle", f"{self.kind} needs `muscle`: the muscle changed")
-        if not self.factor > 0 and self.kind in ("scale_segment", "weaken_muscle"):
-            raise ConfigError(None, "body_changes.factor", f"{self.factor!r} must be positive")
+        BODY_CHANGE_REGISTRY[self.kind].factory.check(self)
 
 
 @dataclass(frozen=True)
@@ -247,7 +235,7 @@ class ExperimentConfig:
     """Physics settings."""
     sensors: SensorConfig = field(default_factory=SensorConfig)
     """Sensor noise and delays."""
-    drive: DriveSection = field(default_factory=DriveSection)
+    drive: DriveSection = field(default_factory=DriveSection)  # type: ignore[valid-type]
     """The motor drive."""
     learners: LearnerSection = field(default_factory=LearnerSection)
     """Learners watching the run."""
@@ -347,19 +335,10 @@ def _validate_components(config: ExperimentConfig, path: Path) -> None:
 
     body = load_body(config.body)
     for k, change in enumerate(config.body_changes):
-        if change.kind == "scale_segment" and change.link not in body.link_names:
-            raise ConfigError(path, f"body_changes[{k}].link",
-                              f"{change.link!r} is not a link of {body.name}; links: {list(body.link_names)}")
-        if change.kind != "scale_segment" and change.muscle not in body.muscle_names:
-            raise ConfigError(path, f"body_changes[{k}].muscle",
-                              f"{change.muscle!r} is not a muscle of {body.name}; muscles: {list(body.muscle_names)}")
-        if change.kind == "tendon_transfer":
-            from robot_twitch.body.transfer import tendon_transfer
-
-            try:
-                tendon_transfer(body, change.muscle, change.joint, change.insertion_m or (0, 0, 0), change.via_m)
-            except ConfigError as exc:
-                raise ConfigError(path, f"body_changes[{k}].{exc.key.rsplit('.', 1)[-1]}", exc.problem) from None
+        try:
+            BODY_CHANGE_REGISTRY[change.kind].factory.check(change, body)
+        except ConfigError as exc:
+            raise ConfigError(path, f"body_changes[{k}].{(exc.key or 'kind').rsplit('.', 1)[-1]}", exc.problem) from None
     try:
         make_learners(config, config.sim.control_dt_s)
     except ConfigError as exc:

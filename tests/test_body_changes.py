@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import replace
 from typing import get_args, get_type_hints
 
 import numpy as np
 import pytest
 
-from robot_twitch.body.changes import BODY_CHANGE_REGISTRY, apply_change
+from robot_twitch.body.changes import BODY_CHANGE_REGISTRY, ChangeKind, apply_change
 from robot_twitch.body.spec import load_body
 from robot_twitch.cli import main
 from robot_twitch.config import BodyChange
@@ -57,3 +59,31 @@ def test_each_kind_is_applied_by_its_registered_function():
                                              - body.paths.geometry.point_local_m[changed[0]], (0.0, 0.0, 0.02))
     with pytest.raises(ConfigError, match="'quadriceps' is not a muscle"):
         apply_change(body, BodyChange(at_s=0.0, kind="lose_muscle", muscle="quadriceps"), scale, None)  # type: ignore[arg-type]
+
+
+def test_the_keys_a_kind_needs_come_from_its_registry_entry(tmp_path, capsys):
+    fields = {f.name for f in dataclasses.fields(BodyChange)}
+    for name, entry in BODY_CHANGE_REGISTRY.items():
+        assert isinstance(entry.factory, ChangeKind) and set(entry.factory.keys()) <= fields, name
+    cases = [({"kind": "scale_segment"}, r"body_changes\[0\]\.link: '' is invalid: scale_segment needs `link`"),
+             ({"kind": "lose_muscle"}, r"body_changes\[0\]\.muscle: '' is invalid: lose_muscle needs `muscle`"),
+             ({"kind": "weaken_muscle", "muscle": "biceps", "factor": 0},
+              r"body_changes\[0\]\.factor: 0\.0 is invalid: expected > 0 for weaken_muscle"),
+             ({"kind": "tendon_transfer", "muscle": "biceps", "joint": "elbow"},
+              r"body_changes\[0\]\.insertion_m: None is invalid: tendon_transfer needs `insertion_m`")]
+    for change, message in cases:
+        with pytest.raises(ConfigError, match=r"c\.yaml: " + message):
+            build(BodyChange, {"at_s": 1.0, **change}, tmp_path / "c.yaml", "body_changes[0]")
+    # Against the body, before the run: one line from the CLI naming the file, key and value.
+    config = tmp_path / "c.yaml"
+    config.write_text("body: planar_arm\nduration_s: 1\nbody_changes: [{at_s: 0.5, kind: scale_segment, link: tail}]\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "c.yaml: body_changes[0].link: 'tail' is not a link of planar_arm" in err
+    # The checks are the entry's: a kind that needed `joint` would reject a change without one.
+    needs_joint = ChangeKind(lambda body, change, scale, workdir: body, needs={"joint": "the joint"})
+    change = BodyChange(at_s=0.0, kind="lose_muscle", muscle="biceps")
+    with pytest.raises(ConfigError, match=r"'' is invalid: lose_muscle needs `joint` \(the joint\)"):
+        needs_joint.check(change)
+    with pytest.raises(ConfigError, match="'quadriceps' is not a muscle of planar_arm"):
+        BODY_CHANGE_REGISTRY["lose_muscle"].factory.check(replace(change, muscle="quadriceps"), load_body("planar_arm"))

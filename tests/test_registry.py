@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import get_args
+from pathlib import Path
+from typing import get_args, get_type_hints
 
 import pytest
 
 from robot_twitch.cli import main
-from robot_twitch.config import DriveSection, ExperimentConfig, LearnerSection
+from robot_twitch.config import DriveSection, ExperimentConfig, LearnerSection, drive_section
 from robot_twitch.config_doc import config_reference_markdown
 from robot_twitch.errors import ConfigError
 from robot_twitch.learn.registry import LEARNER_REGISTRY, make_learners
-from robot_twitch.motor import DRIVE_REGISTRY, make_drive
+from robot_twitch.motor import DRIVE_REGISTRY, PassiveConfig, TwitchConfig, make_drive
 from robot_twitch.registry import Registry
+from robot_twitch.typed import build
 
 
 def test_a_registry_takes_each_name_once_and_names_the_choices():
@@ -34,8 +36,6 @@ def test_a_registry_takes_each_name_once_and_names_the_choices():
 
 def test_every_registered_drive_has_its_config_section_and_builds():
     fields = {f.name: f for f in dataclasses.fields(DriveSection)}
-    from typing import get_type_hints
-
     assert get_args(get_type_hints(DriveSection)["kind"]) == DRIVE_REGISTRY.names()
     for name, entry in DRIVE_REGISTRY.items():
         assert name in fields, f"DriveSection has no `{name}` section for the registered drive"
@@ -44,9 +44,39 @@ def test_every_registered_drive_has_its_config_section_and_builds():
         drive = make_drive(name, _muscles(), 0.01, section.selected())
         assert drive.step().shape == (len(_muscles()),)
     with pytest.raises(ConfigError, match="kind"):
-        from robot_twitch.typed import build
-
         build(DriveSection, {"kind": "babble"})
+    # The passive drive borrows the twitch section's schedule unless it has its own.
+    twitch = TwitchConfig(age_weeks=3.0)
+    assert DriveSection(kind="passive", twitch=twitch).selected().pattern is twitch
+    own = TwitchConfig(age_weeks=9.0)
+    assert DriveSection(kind="passive", twitch=twitch, passive=PassiveConfig(pattern=own)).selected().pattern is own
+
+
+@dataclasses.dataclass(frozen=True)
+class HumConfig:
+    """Humming: a constant excitation."""
+
+    level: float = 0.2
+    """Excitation of every muscle."""
+
+
+def test_a_newly_registered_drive_gets_its_section_kind_and_errors_with_no_other_edit():
+    registry = Registry("drive")
+    for name, entry in DRIVE_REGISTRY.items():
+        registry.add(name, *entry)
+    registry.add("hum", object, HumConfig)
+    section_cls = drive_section(registry)
+    assert [f.name for f in dataclasses.fields(section_cls)][-1] == "hum"
+    assert get_args(get_type_hints(section_cls)["kind"])[-1] == "hum"
+    section = build(section_cls, {"kind": "hum", "hum": {"level": 0.5}, "match_energy": True}, None, "drive")
+    assert section.selected() == HumConfig(level=0.5) and section.match_energy and section.twitch == TwitchConfig()
+    with pytest.raises(ConfigError, match=r"x.yaml: drive.hum.level: 'loud' is invalid: expected a number"):
+        build(section_cls, {"kind": "hum", "hum": {"level": "loud"}}, Path("x.yaml"), "drive")
+    with pytest.raises(ConfigError, match=r"drive.hum.pitch: unknown key"):
+        build(section_cls, {"hum": {"pitch": 3}}, None, "drive")
+    assert build(DriveSection, {}, None, "drive") == DriveSection()  # the shipped section lacks it
+    with pytest.raises(ConfigError, match=r"drive.hum: unknown key"):
+        build(DriveSection, {"hum": {}}, None, "drive")
 
 
 def test_learner_names_are_the_registry_and_every_learner_builds():
@@ -68,6 +98,10 @@ def test_docs_and_cli_help_list_every_registered_part(capsys):
     help_text = capsys.readouterr().out
     for name in (*DRIVE_REGISTRY, *LEARNER_REGISTRY):
         assert f"{name}: " in doc and f"  {name}: " in help_text, name
+    for name, entry in DRIVE_REGISTRY.items():  # each drive's settings, field by field
+        table = doc.split(f"### `drive.{name}`", 1)[1].split("\n### ", 1)[0]
+        for f in dataclasses.fields(entry.config):
+            assert f"| `{f.name}` |" in table, (name, f.name)
 
 
 def _muscles():

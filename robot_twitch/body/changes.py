@@ -5,14 +5,18 @@ changed Body (a new object; the old one is untouched) and may scale ``force_scal
 place, the per-muscle force multiplier the simulation applies. ``workdir`` receives any file the
 change writes (the grown URDF of scale_segment).
 
-Adding a kind: write its apply function here with a one-line doc, add one
-``BODY_CHANGE_REGISTRY.add`` line and a test; the config's allowed ``body_changes[].kind``,
-its validation message, docs/config.md and ``robot-twitch run --help`` follow from the registry.
+Each kind is registered as a ChangeKind: its apply function and the ``body_changes[]`` keys it
+needs (checked when the config is read, and against the body before the run starts).
+
+Adding a kind: write its apply function here with a one-line doc, add one ``_register`` line
+(with the keys it needs) and a test; the config's allowed ``body_changes[].kind``, its
+validation messages, docs/config.md and ``robot-twitch run --help`` follow from the registry.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +30,62 @@ if TYPE_CHECKING:
     from robot_twitch.config import BodyChange
 
 BODY_CHANGE_REGISTRY = Registry("body-change kind")
-"""Kind name -> Entry(apply(body, change, force_scale, workdir) -> Body, None, doc)."""
+"""Kind name -> Entry(ChangeKind, None, doc)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ChangeKind:
+    """One body-change kind: how it is applied and which ``body_changes[]`` keys it needs.
+
+    Calling it applies the change: ``kind(body, change, force_scale, workdir) -> Body``.
+    """
+
+    apply: Callable[[Body, BodyChange, np.ndarray, Path], Body]
+    """(body, change, force_scale (M,), workdir) -> the changed Body (force_scale scaled in place)."""
+    needs: Mapping[str, str] = field(default_factory=dict)
+    """Keys that must be given (not empty, not null) -> what the key names, for the message."""
+    positive: tuple[str, ...] = ()
+    """Numeric keys that must be > 0."""
+    reads: tuple[str, ...] = ()
+    """Optional keys the kind reads (their defaults apply when absent); for the docs."""
+    check_body: Callable[[Body, BodyChange], None] | None = None
+    """A further check against the body before the run (raises ConfigError naming the key)."""
+
+    def __call__(self, body: Body, change: BodyChange, force_scale: np.ndarray, workdir: Path) -> Body:
+        return self.apply(body, change, force_scale, workdir)
+
+    def check(self, change: BodyChange, body: Body | None = None) -> None:
+        """Raise ConfigError (key ``body_changes.KEY``) for a needed key that is missing, a positive
+        key that is not, and, given the body, a muscle or link the body does not have."""
+        for key, what in self.needs.items():
+            value = getattr(change, key)
+            if value is None or value == "":
+                raise ConfigError(None, f"body_changes.{key}",
+                                  f"{value!r} is invalid: {change.kind} needs `{key}` ({what})")
+        for key in self.positive:
+            value = getattr(change, key)
+            if not value > 0:
+                raise ConfigError(None, f"body_changes.{key}", f"{value!r} is invalid: expected > 0 for {change.kind}")
+        if body is None:
+            return
+        if "muscle" in self.needs:
+            _muscle_index(body, change)
+        if "link" in self.needs and change.link not in body.link_names:
+            raise ConfigError(None, "body_changes.link",
+                              f"{change.link!r} is not a link of {body.name}; links: {list(body.link_names)}")
+        if self.check_body is not None:
+            self.check_body(body, change)
+
+    def keys(self) -> tuple[str, ...]:
+        """Every BodyChange key this kind needs or reads."""
+        return (*self.needs, *(k for k in (*self.positive, *self.reads) if k not in self.needs))
+
+
+def _register(name: str, apply: Callable[[Body, BodyChange, np.ndarray, Path], Body], doc: str = "",
+              **keys: object) -> None:
+    """Register ``apply`` as kind ``name`` (doc: its docstring's first paragraph unless given)."""
+    doc = doc or " ".join((apply.__doc__ or "").split("\n\n")[0].split())
+    BODY_CHANGE_REGISTRY.add(name, ChangeKind(apply, **keys), doc=doc)  # type: ignore[arg-type]
 
 
 def apply_change(body: Body, change: BodyChange, force_scale: np.ndarray, workdir: Path) -> Body:
@@ -89,11 +148,18 @@ def tendon_transfer(body: Body, change: BodyChange, force_scale: np.ndarray, wor
     return transfer(body, change.muscle, change.joint, change.insertion_m or (0.0, 0.0, 0.0), change.via_m)
 
 
-BODY_CHANGE_REGISTRY.add("lose_muscle", lose_muscle)
-BODY_CHANGE_REGISTRY.add("weaken_muscle", weaken_muscle)
-BODY_CHANGE_REGISTRY.add("move_attachment", move_attachment)
-BODY_CHANGE_REGISTRY.add("scale_segment", scale_segment)
-BODY_CHANGE_REGISTRY.add("tendon_transfer", tendon_transfer,
-                         doc="Move the muscle's insertion to `insertion_m` (and its last via point to `via_m`) so "
-                             "that its moment arm on `joint` changes sign at every posture (checked), and re-tension "
-                             "it (robot_twitch.body.transfer).")
+def _transfer_flips(body: Body, change: BodyChange) -> None:
+    """The transfer, tried: its moment arm on `joint` must flip at every posture."""
+    tendon_transfer(body, change, np.ones(len(body.muscle_names)), Path("."))
+
+
+_MUSCLE = {"muscle": "the muscle changed"}
+_register("lose_muscle", lose_muscle, needs=_MUSCLE)
+_register("weaken_muscle", weaken_muscle, needs=_MUSCLE, positive=("factor",))
+_register("move_attachment", move_attachment, needs=_MUSCLE, reads=("point", "offset_m"))
+_register("scale_segment", scale_segment, needs={"link": "the link to grow"}, positive=("factor",))
+_register("tendon_transfer", tendon_transfer, needs={"joint": "the joint whose action flips",
+                                                     "insertion_m": "the new insertion", **_MUSCLE},
+          reads=("via_m",), check_body=_transfer_flips,
+          doc="Move the muscle's insertion to `insertion_m` (and its last via point to `via_m`) so that its moment "
+              "arm on `joint` changes sign at every posture (checked), and re-tension it (robot_twitch.body.transfer).")

@@ -19,7 +19,8 @@ baseline's. The drive's excitation output is always zero.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,11 @@ class PassiveConfig:
             fail(o, "pattern", self.pattern, "a TwitchConfig or None")
         check_range(o, "gain", self.gain, 0.0)
         check_choice(o, "reported_state", self.reported_state, _STATES)
+
+    def resolved(self, section: Any) -> PassiveConfig:
+        """The settings the drive runs with, given the config's whole `drive` section: without a
+        pattern of its own it is yoked to the section's twitch settings."""
+        return self if self.pattern is not None else replace(self, pattern=section.twitch)
 
 
 class PassiveDrive(BufferedDrive):
