@@ -195,7 +195,7 @@ class OutputSection:
     video: VideoSection = field(default_factory=VideoSection)
     """Optional video of the run."""
     dataset: bool = False
-    """Record the run's stream into stream/: sensor frames, excitations and the truth per step (twitch
+    """Record the run's stream into stream/: sensor readings, excitations and the truth per step (twitch
     onsets and polarity, sleep state, R(q), contacts); `robot-twitch export` makes it a Minari dataset
     (docs/datasets.md)."""
     tensorboard: bool = False

@@ -131,7 +131,7 @@ class ExperimentRun:
         self.heldout_rng = np.random.default_rng(seeds[2])
         self.reach_rng = np.random.default_rng(seeds[3])
         drive = self._make_drive(dt)
-        # The skin group joins the learners' frames only when a learner reads it (thousands of taxels).
+        # The skin group joins the learners' readings only when a learner reads it (thousands of taxels).
         needs_skin = any(name in SKIN_LEARNERS for name in config.learners.names)
         if needs_skin and not self.body.skin.n_taxels:
             raise ConfigError(None, "learners.names", f"{[n for n in config.learners.names if n in SKIN_LEARNERS]} "
@@ -401,7 +401,7 @@ class _SelfTouchHook:
 
     def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
         if state.contacts:
-            self.selftouch.observe(state.contacts)
+            self.selftouch.record(state.contacts)
 
 
 class _SkinLoaded:

@@ -6,7 +6,7 @@ A :class:`Rollout` owns one control step and nothing else::
     u = u * muscle_on           lost muscles (force scale 0) get no excitation
                                 (a passive drive's output is a push on the joints instead)
     state = sim.step(u)         muscles -> torques -> Bullet -> joint state, R(q), touch
-    drive.observe(...)          a closed-loop drive (DEP) reads the muscle lengths
+    drive.feed_lengths(...)     a closed-loop drive (DEP) is fed the muscle lengths
     reading = sensors.read()    (S,) flat sensor vector (noise, delay), when a sensor model is set
 
 ``run_batch(n)`` does this n times and hands the transitions (u, reading before, reading after)
@@ -149,7 +149,7 @@ class Rollout:
         """Give a closed-loop drive (one with ``closed_loop = True``, e.g. DEP) the current muscle
         state; step() does this after every step. Call it after resetting such a drive."""
         if self._closed_loop:
-            self.drive.observe(self.sim.state.fiber_length_norm)  # type: ignore[union-attr]
+            self.drive.feed_lengths(self.sim.state.fiber_length_norm)  # type: ignore[union-attr]
 
     def reset(self, joint_pos_rad: np.ndarray | None = None) -> LimbState:
         """Put the limb at a posture at rest (see Simulation.reset)."""
@@ -195,7 +195,7 @@ class Rollout:
             self.last_actuation = push
         self.last_excitation = u
         if self._closed_loop:
-            drive.observe(state.fiber_length_norm)  # type: ignore[union-attr]
+            drive.feed_lengths(state.fiber_length_norm)  # type: ignore[union-attr]
         if self.sensors is not None:
             # A lost muscle takes its spindle and tendon organ with it: those channels read 0.
             self.reading = self.sensors.layout.flatten(

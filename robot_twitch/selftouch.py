@@ -35,7 +35,7 @@ class SelfTouch:
         self.hands = hands_of(body)
         self.touched = np.zeros((len(body.link_names), len(body.link_names)), dtype=bool)  # (L, L) symmetric
 
-    def observe(self, contacts: list[tuple[str, str, float]]) -> None:
+    def record(self, contacts: list[tuple[str, str, float]]) -> None:
         """Record one step's contacts (link, other link or 'ground', normal force [N])."""
         for a, b, force in contacts:
             if force > 0 and b in self._index:

@@ -102,7 +102,7 @@ def sensor_groups(state: Any, max_isometric_force_n: np.ndarray) -> dict[str, np
 
 
 class SensorModel:
-    """Turns limb states into sensor frames, adding noise and delay as configured."""
+    """Turns limb states into sensor readings, adding noise and delay as configured."""
 
     def __init__(self, layout: SensorLayout, max_isometric_force_n: np.ndarray,
                  config: SensorConfig | None = None) -> None:
@@ -115,9 +115,9 @@ class SensorModel:
         self._buffers: dict[str, deque[np.ndarray]] = {}
 
     def reset(self, state: LimbState) -> None:
-        """Fill the delay lines with the first frame."""
-        frame = self._raw(state)
-        self._buffers = {g: deque([frame[g]] * (d + 1), maxlen=d + 1) for g, d in self._delays.items()}
+        """Fill the delay lines with the first reading."""
+        reading = self._raw(state)
+        self._buffers = {g: deque([reading[g]] * (d + 1), maxlen=d + 1) for g, d in self._delays.items()}
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The delay lines as plain arrays: group -> (delay + 1, n) oldest first."""
@@ -140,18 +140,18 @@ class SensorModel:
 
     def read(self, state: LimbState, rng: np.random.Generator,
              silent: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """The sensor frame for this state: groups as float64 arrays (copies).
+        """The sensor reading for this state: groups as float64 arrays (copies).
 
         silent: optional (M,) bool, muscles whose receptors are gone (a lost muscle takes its
         spindle and tendon organ with it): their spindle and tendon channels read 0, noise-free.
         """
-        frame = self._raw(state)
+        reading = self._raw(state)
         for group, buffer in self._buffers.items():
-            buffer.append(frame[group])
-            frame[group] = buffer[0]
+            buffer.append(reading[group])
+            reading[group] = buffer[0]
         for group, std in self._noisy.items():
-            frame[group] = frame[group] + rng.normal(0.0, std, size=frame[group].shape)
+            reading[group] = reading[group] + rng.normal(0.0, std, size=reading[group].shape)
         if silent is not None and np.any(silent):
             for group in MUSCLE_RECEPTOR_GROUPS:
-                frame[group] = np.where(silent, 0.0, frame[group])
-        return frame
+                reading[group] = np.where(silent, 0.0, reading[group])
+        return reading

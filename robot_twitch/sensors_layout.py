@@ -1,6 +1,6 @@
 """Layout of the flat sensor vector: which slice holds which sensor group.
 
-Every sensor frame can be flattened into one vector of S values. The layout names the groups
+Every sensor reading can be flattened into one vector of S values. The layout names the groups
 and the channels inside them, so that learners and evaluation never hard-code offsets.
 
 Groups, in order (J joints, M muscles, L links, T taxels):
@@ -90,6 +90,6 @@ class SensorLayout:
         }
         return [f"{g}/{n}" for g in self.groups for n in per_group[g]]
 
-    def flatten(self, frame: dict[str, np.ndarray]) -> np.ndarray:
+    def flatten(self, reading: dict[str, np.ndarray]) -> np.ndarray:
         """Concatenate a dict of group arrays (..., n_group) into (..., S)."""
-        return np.concatenate([np.asarray(frame[g], dtype=np.float64) for g in self.groups], axis=-1)
+        return np.concatenate([np.asarray(reading[g], dtype=np.float64) for g in self.groups], axis=-1)

@@ -211,7 +211,7 @@ class Simulation(ClosedOnExit):
         """Swap the muscle geometry (e.g. a rerouted path); the skeleton in Bullet stays."""
         self._body = body
         self._rebuild_kernel()
-        self._reobserve()
+        self._recompute_state()
 
     @property
     def params(self) -> MuscleParameters:
@@ -222,12 +222,12 @@ class Simulation(ClosedOnExit):
         """Change muscle constants (e.g. weakened forces); they act from the next step."""
         self._params = params
         self._rebuild_kernel()
-        self._reobserve()
+        self._recompute_state()
 
-    def _reobserve(self) -> None:
+    def _recompute_state(self) -> None:
         """Recompute the current state (and what the next step reads) with the current model."""
         s = self.state
-        self.state = self._observe(s.activation, s.excitation, s.joint_torque_nm)
+        self.state = self._read_state(s.activation, s.excitation, s.joint_torque_nm)
 
     def _rebuild_kernel(self) -> None:
         cfg = self.config
@@ -279,7 +279,7 @@ class Simulation(ClosedOnExit):
         self.time_s = 0.0
         n_muscles = self.params.n_muscles
         self._carry = None
-        self.state = self._observe(np.zeros(n_muscles), np.zeros(n_muscles), np.zeros(n_joints))
+        self.state = self._read_state(np.zeros(n_muscles), np.zeros(n_muscles), np.zeros(n_joints))
         k = self._kernel  # released at rest: gravity alone acts
         self._carry[:, k.acceleration_slot] = self._carry[:, k.rest_acceleration_slot]
         return self.state
@@ -296,8 +296,8 @@ class Simulation(ClosedOnExit):
         freshly built world continues the motion exactly as a world rebuilt at that time does."""
         self.reset(snapshot.joint_pos_rad, snapshot.joint_vel_rad_s)
         self.time_s = float(snapshot.time_s)
-        self.state = self._observe(np.asarray(snapshot.activation, dtype=float),
-                                   np.asarray(snapshot.excitation, dtype=float), np.zeros(len(self.joint_indices)))
+        self.state = self._read_state(np.asarray(snapshot.activation, dtype=float),
+                                      np.asarray(snapshot.excitation, dtype=float), np.zeros(len(self.joint_indices)))
         return self.state
 
     def step(self, excitation: np.ndarray, external_torque_nm: np.ndarray | None = None) -> LimbState:
@@ -327,7 +327,7 @@ class Simulation(ClosedOnExit):
         self._set_torques(forces=applied.tolist())
         self._step_bullet()
         self.time_s += self._dt_s
-        self.state = self._observe(driven[:m], u, torque, self._carry[:, self._qd_slot], applied)
+        self.state = self._read_state(driven[:m], u, torque, self._carry[:, self._qd_slot], applied)
         return self.state
 
     def _excitation_row(self, u: np.ndarray) -> np.ndarray:
@@ -347,8 +347,8 @@ class Simulation(ClosedOnExit):
         pos, orn = c.multiplyTransforms(com_pos, com_orn, *self._inertial_inv)
         return np.array(c.getMatrixFromQuaternion(orn)).reshape(3, 3), np.array(pos)
 
-    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray,
-                 qd_prev: np.ndarray | None = None, applied_torque_nm: np.ndarray | None = None) -> LimbState:
+    def _read_state(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray,
+                    qd_prev: np.ndarray | None = None, applied_torque_nm: np.ndarray | None = None) -> LimbState:
         """Read Bullet's joint state and compute the limb's state. torque (J,): the muscle and joint
         torque of the step just taken; applied_torque_nm (J,): all torque Bullet applied (with an
         external torque; default torque); qd_prev (1, J): the joint velocities before the step (None:
@@ -370,8 +370,8 @@ class Simulation(ClosedOnExit):
         q, qd = joints[0:1], joints[1:2]
         kept = self._carry if qd_prev is None else None
         applied = torque if applied_torque_nm is None else applied_torque_nm
-        muscles, self._carry = self._kernel.observe(q, qd, qd if qd_prev is None else qd_prev,
-                                                    activation.reshape(1, -1), applied.reshape(1, -1), root)
+        muscles, self._carry = self._kernel.state_at(q, qd, qd if qd_prev is None else qd_prev,
+                                                     activation.reshape(1, -1), applied.reshape(1, -1), root)
         lengths, arms, points, velocity, fiber_norm, vel_norm, force = self._kernel.state_views(muscles[0])
         if kept is not None:  # no step taken: keep the acceleration the next step predicts with
             slot = self._kernel.acceleration_slot

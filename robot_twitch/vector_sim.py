@@ -167,7 +167,7 @@ class VectorSimulation(ClosedOnExit):
                                                   self.excitation.copy(), self.joint_torque_nm.copy())
         time_s[rows], activation[rows], excitation[rows], torque[rows] = 0.0, 0.0, 0.0, 0.0
         self.time_s = time_s
-        self._observe(activation, excitation, torque)
+        self._read_state(activation, excitation, torque)
         # Limbs released at rest accelerate under gravity alone; the others keep their last step's.
         k = self._kernel
         self._carry[rows, k.acceleration_slot] = self._carry[rows, k.rest_acceleration_slot]
@@ -193,10 +193,10 @@ class VectorSimulation(ClosedOnExit):
         for step in self._steppers:
             step()
         self.time_s = self.time_s + self._dt_s
-        self._observe(activation, u, torque, self._carry[:, self._qd_slot])
+        self._read_state(activation, u, torque, self._carry[:, self._qd_slot])
 
-    def _observe(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray,
-                 qd_prev: np.ndarray | None = None) -> None:
+    def _read_state(self, activation: np.ndarray, excitation: np.ndarray, torque: np.ndarray,
+                    qd_prev: np.ndarray | None = None) -> None:
         """Read every limb's joint state and compute the batched state. qd_prev (N, J): the joint
         velocities before the step just taken (None: no step; the predictor's acceleration is kept)."""
         n, n_joints = self.num_limbs, self._n_joints
@@ -214,9 +214,9 @@ class VectorSimulation(ClosedOnExit):
         # What the next step's drive() reads is kept privately: the public arrays may be handed out.
         self._root = roots
         kept = getattr(self, "_carry", None) if qd_prev is None else None
-        muscles, self._carry = self._kernel.observe(q, qd, qd if qd_prev is None else qd_prev,
-                                                    np.asarray(activation, dtype=float),
-                                                    np.asarray(torque, dtype=float), roots)
+        muscles, self._carry = self._kernel.state_at(q, qd, qd if qd_prev is None else qd_prev,
+                                                     np.asarray(activation, dtype=float),
+                                                     np.asarray(torque, dtype=float), roots)
         lengths, arms, points, velocity, fiber_norm, vel_norm, force = self._kernel.state_views(muscles)
         if kept is not None:  # no step taken: keep the acceleration the next step predicts with
             slot = self._kernel.acceleration_slot

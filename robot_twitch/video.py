@@ -301,9 +301,9 @@ class _DriveView:
     def closed_loop(self) -> bool:
         return bool(getattr(self.drive, "closed_loop", False))
 
-    def observe(self, fibre_length_norm: np.ndarray) -> None:
-        """A closed-loop drive (DEP) reads the muscle lengths."""
-        self.drive.observe(fibre_length_norm)
+    def feed_lengths(self, fibre_length_norm: np.ndarray) -> None:
+        """A closed-loop drive (DEP) is fed the muscle lengths."""
+        self.drive.feed_lengths(fibre_length_norm)
 
 
 def make_demo_drive(body: Body, drive: Any, control_dt_s: float, age_weeks: float, seed: int) -> Any:

@@ -88,7 +88,7 @@ def test_stream_holds_every_step_and_the_truth_the_run_scored_against(recorded):
     after = stream.rows["time_s"] > 6.0 + dt
     assert np.all(stream.rows["command"][after, lost] == 0) and np.all(stream.rows["force_scale"][after, lost] == 0)
     assert set(np.unique(stream.rows["body_version"])) == {0, 1}
-    # Observations are the frames the learners saw: the last held-out batches equal those recorded.
+    # Observations are the sensor readings the learners saw: the last held-out batches equal those recorded.
     batches = stream.batches()
     assert len(batches) == 20 and sum(len(b) for b, _ in batches) == 800
     assert {h for _, h in batches} == {True, False}

@@ -41,7 +41,7 @@ def test_kernel_matches_the_numpy_reference(name):
     qd_prev = qd - 0.01 * np.arange(q.shape[1])
     root = homogeneous(body.root_rotation, body.root_position_m)
     torque = np.zeros_like(q)
-    muscles, carry = kernel.observe(q, qd, qd_prev, activation, torque, root[None])
+    muscles, carry = kernel.state_at(q, qd, qd_prev, activation, torque, root[None])
     lengths, arms, points, velocity, l_norm, v_norm, force = kernel.state_views(muscles)
     acceleration = carry[:, kernel.carry_slices()["acceleration"]]
     ref_lengths, ref_arms, ref_points = body.paths.evaluate_rows(q, root_rows(root))
@@ -78,7 +78,7 @@ def test_mass_matrix_and_gravity_equal_bullets(name):
             bullet_gravity = np.array(c.calculateInverseDynamics(sim.robot_id, q_bullet.tolist(), [0.0] * len(movable),
                                                                 [0.0] * len(movable)))[offset:] if body.spec.fixed_base \
                 else None
-            carry = kernel.observe(qq[None], qd[:1], qd[:1], activation[:1], np.zeros((1, len(qq))), root[None])[1][0]
+            carry = kernel.state_at(qq[None], qd[:1], qd[:1], activation[:1], np.zeros((1, len(qq))), root[None])[1][0]
             slots = kernel.carry_slices()
             mass = carry[slots["mass"]].reshape(len(qq), len(qq))
             rest_acceleration, gravity = carry[slots["rest_acceleration"]], carry[slots["gravity_torque"]]
@@ -99,7 +99,7 @@ def test_drive_holds_the_mean_of_the_torque_law_over_the_step(name):
     excitation = np.random.default_rng(5).uniform(0.0, 1.0, activation.shape)
     root = homogeneous(body.root_rotation, body.root_position_m)
     slots, n = kernel.carry_slices(), q.shape[1]
-    carry = kernel.observe(q, qd, qd, activation, np.zeros_like(q), root[None])[1]
+    carry = kernel.state_at(q, qd, qd, activation, np.zeros_like(q), root[None])[1]
     carry[:, slots["acceleration"]] = carry[:, slots["rest_acceleration"]]  # predict with gravity's
     mass, acceleration = carry[:, slots["mass"]].reshape(-1, n, n), carry[:, slots["acceleration"]]
     torque_prev = np.einsum("bjk,bk->bj", mass, acceleration) * 0.5
@@ -137,9 +137,9 @@ def test_a_batch_gives_exactly_what_single_limbs_give(bodies):
     q, qd, activation = _inputs(body, 5, seed=2)
     roots = homogeneous(body.root_rotation, body.root_position_m + np.arange(15.0).reshape(5, 3))
     torque = np.random.default_rng(7).normal(0.0, 0.01, q.shape)
-    batched = kernel.observe(q, qd, qd * 0.9, activation, torque, roots)
+    batched = kernel.state_at(q, qd, qd * 0.9, activation, torque, roots)
     for i in range(5):
-        single = kernel.observe(q[i:i + 1], qd[i:i + 1], qd[i:i + 1] * 0.9, activation[i:i + 1], torque[i:i + 1],
+        single = kernel.state_at(q[i:i + 1], qd[i:i + 1], qd[i:i + 1] * 0.9, activation[i:i + 1], torque[i:i + 1],
                                 roots[i:i + 1])
         for whole, one in zip(batched, single, strict=True):
             np.testing.assert_array_equal(whole[i], one[0])

@@ -33,7 +33,7 @@ def test_a_hand_on_the_face_counts_the_parts_it_touched(bodies):
     with Simulation(body) as sim:
         sim.reset(q)
         for _ in range(50):
-            touch.observe(sim.step(flex).contacts)
+            touch.record(sim.step(flex).contacts)
     summary = touch.summary()
     assert summary["parts"]["l_hand"] == 0 and summary["touched"]["l_hand"] == []
     assert 1 <= summary["parts"]["r_hand"] == len(summary["touched"]["r_hand"])
@@ -69,7 +69,7 @@ def test_selftouch_survives_a_checkpoint(tmp_path):
     config = load_config(path)
     first = ExperimentRun(config)
     first.advance()
-    first.selftouch.observe([("r_hand", "head", 0.5), ("l_finger_index", "l_foot", 0.1)])
+    first.selftouch.record([("r_hand", "head", 0.5), ("l_finger_index", "l_foot", 0.1)])
     first.save_checkpoint(tmp_path / "checkpoint.npz")
     second = ExperimentRun(config)
     second.load_checkpoint(tmp_path / "checkpoint.npz")

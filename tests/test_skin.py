@@ -206,7 +206,7 @@ def test_skin_is_a_sensor_group_with_noise_and_delay(bodies):
     skin_slice = delayed.unwrapped.layout.slices["skin"]
     assert flat.shape == (delayed.unwrapped.layout.size,) and skin_slice.stop == flat.shape[0]
     readings = [delayed.step(np.zeros(len(body.muscle_names), dtype=np.float32))[0][skin_slice] for _ in range(3)]
-    assert all(np.abs(r).max() < 0.1 for r in readings)  # the delay line still holds the first frame: noise only
+    assert all(np.abs(r).max() < 0.1 for r in readings)  # the delay line still holds the first reading: noise only
     delayed.close()
 
 

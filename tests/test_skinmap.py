@@ -28,18 +28,18 @@ def _blob_batches(skin, events=2000, seed=0, n_links=None, hold=10):
     rng = np.random.default_rng(seed)
     n_t = len(skin.taxel_link)
     layout = SensorLayout(("j",), ("m",), ("a",), tuple(f"t:{k}" for k in range(n_t)))
-    skin_frames = np.zeros((2 * events * hold + 1, n_t))
+    skin_readings = np.zeros((2 * events * hold + 1, n_t))
     for e in range(events):
         centre = rng.integers(n_t if n_links is None else int(skin.link_stop[n_links - 1]))
         same = skin.taxel_link == skin.taxel_link[centre]
         d2 = ((skin.position_m - skin.position_m[centre]) ** 2).sum(1)
-        skin_frames[2 * e * hold + 1:(2 * e + 1) * hold + 1] = 0.05 * np.exp(-d2 / (2 * (1.5 * SPACING_M) ** 2)) * same
-    skin_frames += 0.002 * rng.standard_normal(skin_frames.shape)
-    frames = np.zeros((len(skin_frames), layout.size))
-    frames[:, layout.slices["skin"]] = skin_frames
+        skin_readings[2 * e * hold + 1:(2 * e + 1) * hold + 1] = 0.05 * np.exp(-d2 / (2 * (1.5 * SPACING_M) ** 2)) * same
+    skin_readings += 0.002 * rng.standard_normal(skin_readings.shape)
+    readings = np.zeros((len(skin_readings), layout.size))
+    readings[:, layout.slices["skin"]] = skin_readings
     steps = 2 * events * hold
-    return [TransitionBatch(np.zeros((min(100, steps - k), 1)), frames[k:k + 100][:steps - k],
-                            frames[k + 1:k + 101][:steps - k], layout) for k in range(0, steps, 100)]
+    return [TransitionBatch(np.zeros((min(100, steps - k), 1)), readings[k:k + 100][:steps - k],
+                            readings[k + 1:k + 101][:steps - k], layout) for k in range(0, steps, 100)]
 
 
 def _trained(skin, seed=0):

@@ -72,9 +72,9 @@ def _synthetic_run(field, twitching, steps=6000, seed=0, noise_n=0.002):
         skin[t + 1:t + 12] += -0.02 * field[:, m]
         t += int(rng.integers(15, 30))
     skin = np.maximum(skin + noise_n * rng.standard_normal(skin.shape), 0)
-    frames = np.zeros((steps + 1, layout.size))
-    frames[:, layout.slices["skin"]] = skin
-    return [TransitionBatch(command[k:k + 100], frames[k:k + 100], frames[k + 1:k + 101], layout)
+    readings = np.zeros((steps + 1, layout.size))
+    readings[:, layout.slices["skin"]] = skin
+    return [TransitionBatch(command[k:k + 100], readings[k:k + 100], readings[k + 1:k + 101], layout)
             for k in range(0, steps, 100)]
 
 

@@ -3,7 +3,7 @@ the torque that Bullet holds over one control step.
 
 Simulation and VectorSimulation call two kernels per control step:
 
-- `observe` after Bullet's step: forward kinematics, path points, lengths, moment arms, fibre
+- `state_at` after Bullet's step: forward kinematics, path points, lengths, moment arms, fibre
   state and force at the new joint state, the joint-space mass matrix M(q) and gravity torques
   of the skeleton (from the URDF's inertials), and the step's mean joint acceleration.
 - `drive` before it: activation integrated at the physics rate (exact exponential pieces of one
@@ -305,7 +305,7 @@ def _work(n_joints, n_muscles, n_points):  # pragma: no cover - compiled
 
 # -- kernels -----------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _observe_kernel(q, qd, qd_prev, activation, torque, root, fc, ic):  # pragma: no cover - compiled
+def _state_kernel(q, qd, qd_prev, activation, torque, root, fc, ic):  # pragma: no cover - compiled
     k = _unpack(fc, ic)
     dims, hill, scalars = k[0], k[15], k[20]
     n_limbs, n_joints = q.shape
@@ -468,8 +468,8 @@ class MuscleKernel:
         return cls(paths, HillConstants.from_params(params), damping_nms, params.activation_time_constant_s,
                    params.deactivation_time_constant_s, dt_s, substeps, gravity_m_s2)
 
-    def observe(self, q: np.ndarray, qd: np.ndarray, qd_prev: np.ndarray, activation: np.ndarray,
-                torque: np.ndarray, root: np.ndarray) -> tuple:
+    def state_at(self, q: np.ndarray, qd: np.ndarray, qd_prev: np.ndarray, activation: np.ndarray,
+                 torque: np.ndarray, root: np.ndarray) -> tuple:
         """Muscle and skeleton state at joint positions q and velocities qd (B, J), activation (B, M).
 
         qd_prev (B, J): the velocities one control step earlier (qd itself where unknown); torque
@@ -481,16 +481,16 @@ class MuscleKernel:
         (qd - qd_prev) / dt [rad/s^2], torque, the acceleration under gravity alone M^-1 g, the
         gravity torques g [N m], activation). Both newly allocated.
         """
-        return _observe_kernel(q, qd, qd_prev, activation, torque, root, self._floats, self._ints)
+        return _state_kernel(q, qd, qd_prev, activation, torque, root, self._floats, self._ints)
 
     def drive(self, excitation: np.ndarray, carry: np.ndarray, root: np.ndarray) -> np.ndarray:
         """(B, M + J): the activation after one control step of excitation (B, M) from the carry's,
         then the joint torque to hold over the step: the step's mean muscle and joint-viscosity
-        torque, predicted from the carry (B, C) of the last observe(). Newly allocated."""
+        torque, predicted from the carry (B, C) of the last state_at(). Newly allocated."""
         return _drive_kernel(excitation, carry, root, self.newton_iterations, self._floats, self._ints)
 
     def state_views(self, state: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Views of an observe() state (B, S) or one row (S,): lengths (B, M) [m], moment arms
+        """Views of a state_at() state (B, S) or one row (S,): lengths (B, M) [m], moment arms
         (B, M, J), path points (B, P, 3) [m], velocities (B, M) [m/s], l~, v~ and force (B, M) [N]."""
         n_j, n_m, n_p = int(self._ints[0]), int(self._ints[1]), int(self._ints[2])
         lead, n_a = state.shape[:-1], n_m * n_j

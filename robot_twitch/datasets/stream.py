@@ -56,7 +56,7 @@ def field_specs(n_joints: int, n_muscles: int, n_links: int, n_sensors: int) -> 
     """name -> (dtype, shape of one row, meaning). J joints, M muscles, L links, S sensor channels."""
     j, m, n_l, s = n_joints, n_muscles, n_links, n_sensors
     return {
-        "sensors": ("float64", (s,), "flat sensor frame the learners saw (SensorLayout order, noise and "
+        "sensors": ("float64", (s,), "flat sensor reading the learners saw (SensorLayout order, noise and "
                                      "delay applied)"),
         "command": ("float64", (m,), "muscle excitations u in [0, 1] applied in the step (row 0: zeros)"),
         "time_s": ("float64", (), "simulated time [s]"),
@@ -170,7 +170,7 @@ class StreamRecorder:
     def record_step(self, command: np.ndarray, state: LimbState, sensors: np.ndarray, sleep_code: int,
                     body_version: int, force_scale: np.ndarray, push: np.ndarray | None = None) -> None:
         """One control step: the excitation applied (and a passive drive's push), the state and
-        sensor frame after it."""
+        sensor reading after it."""
         self._append(command, state, sensors, sleep_code, body_version, force_scale, batch=-1, push=push)
 
     def _append(self, command: np.ndarray, state: LimbState, sensors: np.ndarray, sleep_code: int,
@@ -385,7 +385,7 @@ def read_stream(run_dir: Path) -> RunStream:
         raise DatasetError(index_path, f"the parts hold {expected} rows, the index says {n_rows} (at least 2 needed)")
     rows = {name: np.concatenate(parts) for name, parts in columns.items()}
     if rows["sensors"].shape[1] != layout.size:
-        raise DatasetError(directory / META_FILE, "the sensor layout does not match the recorded frames")
+        raise DatasetError(directory / META_FILE, "the sensor layout does not match the recorded readings")
     return RunStream(meta, layout, rows)
 
 

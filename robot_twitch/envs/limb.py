@@ -90,7 +90,7 @@ class LimbEnv(gym.Env):
         self.rollout = Rollout(self.sim)  # steps the limb; MotorDriveWrapper puts a drive on it
         self.sim_config = self.sim.config
         self.layout = SensorLayout.for_body(self.body)
-        # gym envs observe ideal sensors unless given a SensorConfig (experiments default to realistic)
+        # gym envs read ideal sensors unless given a SensorConfig (experiments default to realistic)
         self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n,
                                    sensor_config or SensorConfig(preset="ideal"))
         self.task = task or PlantTask()
@@ -188,10 +188,10 @@ class LimbEnv(gym.Env):
             # so no copies. They are shared with limb_state: an in-place edit of the observation
             # changes that snapshot of the ground truth, never the physics.
             return sensor_groups(s, self._max_force_n)
-        frame = self.sensors.read(s, self.np_random)
+        reading = self.sensors.read(s, self.np_random)
         if self.flatten_observation:
-            return self.layout.flatten(frame)
-        return {g: np.array(frame[g], dtype=np.float64) for g in self.layout.groups}
+            return self.layout.flatten(reading)
+        return {g: np.array(reading[g], dtype=np.float64) for g in self.layout.groups}
 
     def _info(self, reward_terms: dict[str, float]) -> dict[str, Any]:
         s = self._state

@@ -82,7 +82,7 @@ class LimbVectorEnv(VectorEnv):
         present = set(self.layout.slices)  # e.g. no skin group on a body without taxels
         self._noisy = {g: s for g, s in self.sensor_config.noise_std.items() if s > 0 and g in present}
         self._delays = {g: int(d) for g, d in self.sensor_config.delay_steps.items() if d > 0 and g in present}
-        self._buffers: dict[str, np.ndarray] = {}  # group -> (d + 1, N, n) ring of raw frames
+        self._buffers: dict[str, np.ndarray] = {}  # group -> (d + 1, N, n) ring of raw readings
         self._rngs: list[np.random.Generator] = [np.random.default_rng(0)] * self.num_envs
         self._rng_seeded = np.zeros(self.num_envs, dtype=bool)
         self._elapsed = np.zeros(self.num_envs, dtype=np.int64)
@@ -182,23 +182,23 @@ class LimbVectorEnv(VectorEnv):
         return sensor_groups(self.sim, self._max_force_n)
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
-        frame = self._raw()
+        reading = self._raw()
         if not (self._delays or self._noisy or self.flatten_observation):
             # Arrays VectorSimulation allocated in this step (never written or read again): no copies.
-            return frame
+            return reading
         if self._delays:
             for group, buffer in self._buffers.items():
                 buffer[:-1] = buffer[1:]  # shift the delay line; oldest first
-                buffer[-1] = frame[group]
-                frame[group] = buffer[0].copy()
+                buffer[-1] = reading[group]
+                reading[group] = buffer[0].copy()
         for group, std in self._noisy.items():
-            noisy = np.array(frame[group], dtype=np.float64)
+            noisy = np.array(reading[group], dtype=np.float64)
             for i, rng in enumerate(self._rngs):
                 noisy[i] += rng.normal(0.0, std, size=noisy.shape[1:])
-            frame[group] = noisy
+            reading[group] = noisy
         if self.flatten_observation:
-            return self.layout.flatten(frame)
-        return {g: np.array(frame[g], dtype=np.float64) for g in self.layout.groups}
+            return self.layout.flatten(reading)
+        return {g: np.array(reading[g], dtype=np.float64) for g in self.layout.groups}
 
     def _info(self, mask: np.ndarray) -> dict[str, Any]:
         s, n = self.sim, self.num_envs

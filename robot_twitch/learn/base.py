@@ -20,8 +20,8 @@ class TransitionBatch:
 
     Attributes:
         command: (T, M) excitations in [0, 1] applied during each step.
-        sensors: (T, S) flat sensor frame before each step.
-        next_sensors: (T, S) flat sensor frame after each step.
+        sensors: (T, S) flat sensor reading before each step.
+        next_sensors: (T, S) flat sensor reading after each step.
         layout: names and slices of the flat sensor vector.
         twitch_onset: optional (T, M) bool, True where the drive started a twitch.
         time_s: optional (T,) simulated time of each step [s], strictly increasing.

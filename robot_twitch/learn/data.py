@@ -139,27 +139,27 @@ class LinearBody:
         tau_s = self.activation_tau_s
         alpha = 1.0 if tau_s <= 0 else 1.0 - np.exp(-self.dt_s / tau_s)
         q, qd, act = np.zeros(n_j), np.zeros(n_j), np.zeros(n_m)
-        frames = np.empty((n_t + 1, self.layout.size))
-        frames[0] = self._frame(q, qd, act, r, lopt)
+        readings = np.empty((n_t + 1, self.layout.size))
+        readings[0] = self._reading(q, qd, act, r, lopt)
         for t in range(n_t):
             act = act + alpha * (u[t] - act)
             tau = r.T @ (act * fmax) - self.damping_nms * qd - self.stiffness_nm * q
             qd = qd + self.dt_s * (inv_inertia @ tau)
             q = q + self.dt_s * qd
-            frames[t + 1] = self._frame(q, qd, act, r, lopt)
-        noise = self.noise_std * rng.standard_normal(frames.shape)
+            readings[t + 1] = self._reading(q, qd, act, r, lopt)
+        noise = self.noise_std * rng.standard_normal(readings.shape)
         noise[:, self.layout.slices["touch"]] = 0.0  # free limb: no contact, no touch noise
-        frames += noise
+        readings += noise
         return TransitionBatch(
             command=u,
-            sensors=frames[:-1],
-            next_sensors=frames[1:],
+            sensors=readings[:-1],
+            next_sensors=readings[1:],
             layout=self.layout,
             twitch_onset=twitch_onset,
             time_s=self.dt_s * np.arange(n_t),
         )
 
-    def _frame(
+    def _reading(
         self, q: np.ndarray, qd: np.ndarray, act: np.ndarray, r: np.ndarray, lopt: np.ndarray
     ) -> np.ndarray:
         length = (lopt - r @ q) / lopt

@@ -114,7 +114,7 @@ class _ForwardBase:
         raise NotImplementedError
 
     def predict(self, sensors: np.ndarray, command: np.ndarray) -> np.ndarray:
-        """Next sensor frame: sensors (T, S) or (S,), command (T, M) or (M,) -> (T, S)."""
+        """Next sensor reading: sensors (T, S) or (S,), command (T, M) or (M,) -> (T, S)."""
         n_s, n_m = self._dims()
         x = _as_inputs(sensors, command, n_s, n_m)
         return x[:, :n_s] + self._predict_delta(x)

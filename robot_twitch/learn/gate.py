@@ -9,12 +9,12 @@ movements, drive the developing sensorimotor cortex. This module models the gate
 von Holst & Mittelstaedt's reafference principle:
 
 * an **efference-copy predictor** learns online, from the raw stream, the linear map from the
-  recent motor command to the sensor frame: s_t ~ mean s + G^T (e_t - mean e), where e_t (M K) is
+  recent motor command to the sensor reading: s_t ~ mean s + G^T (e_t - mean e), where e_t (M K) is
   the command through step t passed through K first-order low-pass filters (``taus_s``, from
   activation-like to movement-like time scales), so that G^T (e_t - mean e) is the part of every
   sensor (angles, velocities, spindles, tendon organs, touch) that the command predicts;
-* the **gate** subtracts that prediction from every frame the learners see (the frame before a
-  step with the efference copy through the previous step, the frame after it with the copy
+* the **gate** subtracts that prediction from every reading the learners see (the reading before a
+  step with the efference copy through the previous step, the reading after it with the copy
   through this step), in the sleep states
   listed by the mode: ``"wake"`` (the biology: a corollary discharge accompanies wake movements
   but not twitches), ``"all"`` (every movement gated, the counterfactual), or ``"none"``.
@@ -103,7 +103,7 @@ class ReafferenceGate:
         return out.reshape(t, -1)
 
     def predicted(self, efference: np.ndarray) -> np.ndarray | None:
-        """(T, S) self-generated part of the sensor frames that the efference copy predicts,
+        """(T, S) self-generated part of the sensor readings that the efference copy predicts,
         or None before warm-up."""
         mom = self._moments
         if mom is None or mom.count < max(1, self.config.warmup_steps):
@@ -113,7 +113,7 @@ class ReafferenceGate:
         return (efference - mom.mean[:n_x]) @ coef
 
     def apply(self, batch: TransitionBatch, state_codes: np.ndarray) -> TransitionBatch:
-        """The batch the learners see: in gated states, every frame minus its predicted part.
+        """The batch the learners see: in gated states, every reading minus its predicted part.
 
         Args:
             batch: the raw transitions.

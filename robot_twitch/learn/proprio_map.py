@@ -35,7 +35,7 @@ class ProprioMapLearner:
         ridge: Tikhonov term relative to the mean regressor variance.
         decay: per-step forgetting factor in (0, 1] (1 = plain running statistics).
         min_motion: steps whose joint motion is below this fraction of the running RMS motion
-            are skipped (rest frames carry only noise).
+            are skipped (readings at rest carry only noise).
         name: learner name.
     """
 

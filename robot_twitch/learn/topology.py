@@ -9,7 +9,7 @@
     and inertial coupling, so their motions carry the most information about each other.
 (c) Somatotopic map: a Kohonen self-organising map (Kohonen 1982, Biol Cybern 43:59; as in the
     robot "homunculus" of Hoffmann et al. 2018, IEEE TCDS 10:163) trained on the rectified,
-    normalised afferent pattern of moving frames (|joint velocity|, |spindle velocity|, tendon
+    normalised afferent pattern of moving readings (|joint velocity|, |spindle velocity|, tendon
     force, touch). Each joint's (link's) place on the map is the activity-weighted centroid of
     the winning units; the map is somatotopic when map distances rank like body distances.
 """
@@ -222,8 +222,8 @@ class TopologyLearner:
         rel_threshold, z_threshold: see ``muscle_joint_topology``.
         signal: "joint_vel" (after each step) or "joint_acc" (its change) for the Chow-Liu tree.
         som_grid: SOM grid (rows, cols).
-        activity_threshold: a frame trains the SOM when its normalised activity norm exceeds this.
-        reservoir_size: recent active frames kept to place body parts on the final map.
+        activity_threshold: a reading trains the SOM when its normalised activity norm exceeds this.
+        reservoir_size: recent active readings kept to place body parts on the final map.
         seed: SOM seed.
         decay: forgetting factor of the running statistics in (0, 1].
         name: learner name.

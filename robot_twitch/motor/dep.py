@@ -5,7 +5,7 @@ Der & Martius (2015, PNAS 112:E6224) found that a controller whose weights follo
 specific, state-covering exploration; Schumacher, Haeufle, Buechler, Schmitt & Martius (2023,
 "DEP-RL", ICLR) applied it to muscle-driven bodies with muscle lengths as sensors, where it
 explores within seconds. Unlike the other baselines it is closed-loop: each step it reads the
-muscle lengths (``observe``) and its output depends on the body's own response.
+muscle lengths (``feed_lengths``) and its output depends on the body's own response.
 
 With x_t the M normalised fibre lengths minus 1 (0 at the optimum), smoothed
 x_t <- x_{t-1} + (x_t - x_{t-1}) / s, velocities v_t = x_t - x_{t-1}, and the inverse model
@@ -83,9 +83,9 @@ class DEPConfig:
 
 
 class DEPDrive:
-    """The DEP controller behind the motor-drive interface, plus ``observe(lengths)``.
+    """The DEP controller behind the motor-drive interface, plus ``feed_lengths(lengths)``.
 
-    Call ``observe(fibre_length_norm)`` with the (M,) normalised fibre lengths after every
+    Call ``feed_lengths(fibre_length_norm)`` with the (M,) normalised fibre lengths after every
     simulator step (and once after reset); ``step()`` returns the next (M,) excitation.
     """
 
@@ -106,7 +106,7 @@ class DEPDrive:
         """Restart at t = 0: empty history, zero controller, bias drawn from ``rng``."""
         c, m = self.config, self.n_muscles
         self._history = np.zeros((c.tau_steps + c.time_dist_steps + 1, m))  # smoothed x, newest last
-        self._n_obs = 0
+        self._n_fed = 0
         self._x = np.zeros(m)
         self._controller = np.zeros((m, m))
         self._bias = c.initial_bias_sd * rng.standard_normal(m)
@@ -114,21 +114,21 @@ class DEPDrive:
         self._steps_taken = 0
 
     # -- the loop ------------------------------------------------------------------------------
-    def observe(self, fibre_length_norm: np.ndarray) -> None:
+    def feed_lengths(self, fibre_length_norm: np.ndarray) -> None:
         """Take the (M,) normalised fibre lengths after a step; update the DEP controller."""
         x = np.asarray(fibre_length_norm, dtype=float) - 1.0
         if x.shape != (self.n_muscles,):
-            raise ValueError(f"observe expects ({self.n_muscles},) fibre lengths, got {x.shape}")
+            raise ValueError(f"feed_lengths expects ({self.n_muscles},) fibre lengths, got {x.shape}")
         c = self.config
-        self._x = x if self._n_obs == 0 else self._x + (x - self._x) / c.smoothing_steps
+        self._x = x if self._n_fed == 0 else self._x + (x - self._x) / c.smoothing_steps
         self._history = np.roll(self._history, -1, axis=0)
         self._history[-1] = self._x
-        self._n_obs += 1
+        self._n_fed += 1
         self._learn()
 
     def _learn(self) -> None:
         c = self.config
-        n = min(self._n_obs, self._history.shape[0])
+        n = min(self._n_fed, self._history.shape[0])
         pairs = n - 1 - c.time_dist_steps  # transitions with both velocities available
         if pairs < 1:
             return
@@ -176,7 +176,7 @@ class DEPDrive:
 
     # -- saved state (checkpoints: numeric arrays only) ----------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self._history.copy(), "n_obs": self._n_obs, "x": self._x.copy(),
+        return {"history": self._history.copy(), "n_obs": self._n_fed, "x": self._x.copy(),
                 "controller": self._controller.copy(), "bias": self._bias.copy(), "y": self._y.copy(),
                 "steps_taken": self._steps_taken}
 
@@ -185,7 +185,7 @@ class DEPDrive:
         if history.shape != self._history.shape:
             raise ValueError(f"DEP state history has shape {history.shape}, expected {self._history.shape}")
         self._history = history.copy()
-        self._n_obs = int(state["n_obs"])
+        self._n_fed = int(state["n_obs"])
         self._x = np.asarray(state["x"], dtype=float).copy()
         self._controller = np.asarray(state["controller"], dtype=float).copy()
         self._bias = np.asarray(state["bias"], dtype=float).copy()

@@ -62,9 +62,9 @@ def test_the_gate_removes_the_command_correlated_part(body_and_batch):
     gated = gate.apply(second, np.full(len(second), ACTIVE))
     centred = efference - efference.mean(0)
 
-    def explained(frames: np.ndarray) -> float:
+    def explained(readings: np.ndarray) -> float:
         """Joint-angle and velocity variance that a linear map of the efference copy explains."""
-        y = frames[:, : 2 * len(body.joint_names)]
+        y = readings[:, : 2 * len(body.joint_names)]
         y = y - y.mean(0)
         coef, *_ = np.linalg.lstsq(centred, y, rcond=None)
         return float((centred @ coef).var())

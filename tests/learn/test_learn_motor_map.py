@@ -88,8 +88,8 @@ def test_commands_unrelated_to_the_movement_teach_no_map() -> None:
 def test_afferent_delay_is_compensated() -> None:
     batch = rollout(5)
     d = 2  # sensors report each step two control steps late
-    frames = np.concatenate([batch.sensors[:1].repeat(d, axis=0), batch.sensors, batch.next_sensors[-1:]])[: len(batch) + 1]
-    late = TransitionBatch(batch.command, frames[:-1], frames[1:], batch.layout)
+    readings = np.concatenate([batch.sensors[:1].repeat(d, axis=0), batch.sensors, batch.next_sensors[-1:]])[: len(batch) + 1]
+    late = TransitionBatch(batch.command, readings[:-1], readings[1:], batch.layout)
     on_time = learner(delay_steps=d)
     feed(on_time, late, chunk=333)  # chunks that do not line up with the delay
     assert score_action_map(on_time.body_map()["motor_map"], TRUTH)["schema.cosine"] > 0.99

@@ -22,11 +22,11 @@ def _rollout(body, config: DEPConfig, seed: int, steps: int) -> tuple[np.ndarray
     us, qs = [], []
     with Simulation(body, SimConfig()) as sim:
         state = sim.reset()
-        drive.observe(state.fiber_length_norm)
+        drive.feed_lengths(state.fiber_length_norm)
         for _ in range(steps):
             u = drive.step()
             state = sim.step(u)
-            drive.observe(state.fiber_length_norm)
+            drive.feed_lengths(state.fiber_length_norm)
             us.append(u)
             qs.append(state.joint_pos_rad.copy())
     return np.array(us), np.array(qs)
