@@ -27,7 +27,7 @@ import contextlib
 import functools
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -128,6 +128,27 @@ class LimbState:
     contacts: list[tuple[str, str, float]] = field(default_factory=list)
     skin_n: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) normal force per taxel
     blown_up_reason: str = ""  # the first non-finite or runaway quantity when blown_up
+
+
+def joints_calm(q_rad: Sequence[float], qd_rad_s: Sequence[float]) -> bool:
+    """True when every angle and speed (flat sequences of floats) is finite and every speed is
+    below BLOWUP_JOINT_SPEED_RAD_S: no limb can have blown up. The cheap all-clear taken every step
+    (Python floats: numpy's per-call overhead on a few numbers costs more than the test); only when
+    it fails does ``contain_blowups`` look at the limbs one by one."""
+    # Any NaN/inf makes a sum non-finite; with all finite, max() compares every speed.
+    return math.isfinite(sum(q_rad)) and math.isfinite(sum(qd_rad_s)) and max(map(abs, qd_rad_s)) < BLOWUP_JOINT_SPEED_RAD_S
+
+
+def contain_blowups(q_rad: np.ndarray, qd_rad_s: np.ndarray) -> np.ndarray:
+    """The blow-up check of single-limb and batched physics: (N,) bool, the limbs (rows of q, qd
+    (N, J)) whose angle or speed is not finite or whose speed reaches BLOWUP_JOINT_SPEED_RAD_S.
+    Their rows are made safe in place (NaN angles -> 0, speeds -> 0) so that the muscle state can
+    still be computed; the run stops (SimulationDiverged) or the env ends their episode."""
+    blown = ~(np.isfinite(q_rad).all(axis=1) & np.isfinite(qd_rad_s).all(axis=1)
+              & (np.abs(qd_rad_s) < BLOWUP_JOINT_SPEED_RAD_S).all(axis=1))
+    q_rad[blown] = np.nan_to_num(q_rad[blown])
+    qd_rad_s[blown] = 0.0
+    return blown
 
 
 def blowup_reason(joint_names: tuple[str, ...] | list[str], torque_nm: np.ndarray, q_rad: np.ndarray,
@@ -354,15 +375,11 @@ class Simulation(ClosedOnExit):
         external torque; default torque); qd_prev (1, J): the joint velocities before the step (None:
         no step was taken; the mean acceleration that the next step's torque is predicted with is kept)."""
         q_list, qd_list, _, _ = zip(*self._get_joint_states(), strict=True)
-        # Any NaN/inf makes a sum non-finite; with all finite, max() compares every speed.
-        blown_up = not (math.isfinite(sum(q_list)) and math.isfinite(sum(qd_list))
-                        and max(map(abs, qd_list)) < BLOWUP_JOINT_SPEED_RAD_S)
         joints = np.array((q_list, qd_list))
-        reason = ""
-        if blown_up:
+        blown_up, reason = False, ""
+        if not joints_calm(q_list, qd_list):
             reason = blowup_reason(self.body.joint_names, torque, joints[0], joints[1])
-            joints = np.nan_to_num(joints)
-            joints[1] = 0.0
+            blown_up = bool(contain_blowups(joints[0:1], joints[1:2])[0])
         root = self._fixed_root if self._fixed_root is not None else homogeneous(*self._root_pose())[None]
         # What the next step's drive() reads is kept privately, in the kernel's carry (a batch of one
         # limb): the state's arrays may be handed out and edited.

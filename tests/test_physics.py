@@ -99,3 +99,22 @@ def test_bad_rates_are_rejected():
 
     with pytest.raises(ConfigError, match="integer multiple"):
         SimConfig(physics_hz=1000, control_hz=300)
+
+
+def test_one_blow_up_check_for_one_limb_and_a_batch():
+    from robot_twitch.sim import BLOWUP_JOINT_SPEED_RAD_S, contain_blowups, joints_calm
+
+    q = np.array([[0.1, 0.2], [np.nan, 0.2], [0.1, 0.2], [0.3, -0.1], [np.inf, 0.0]])
+    qd = np.array([[1.0, -2.0], [0.0, 0.0], [0.0, -np.inf], [0.0, -BLOWUP_JOINT_SPEED_RAD_S], [0.5, 0.5]])
+    expected = [False, True, True, True, True]
+    rows = [(q[i:i + 1].copy(), qd[i:i + 1].copy()) for i in range(len(q))]
+    batch_q, batch_qd = q.copy(), qd.copy()
+    assert contain_blowups(batch_q, batch_qd).tolist() == expected
+    for i, (qi, qdi) in enumerate(rows):  # each limb alone (N = 1) is judged as in the batch
+        assert joints_calm(q[i].tolist(), qd[i].tolist()) is not expected[i]
+        assert contain_blowups(qi, qdi).tolist() == [expected[i]]
+        assert np.array_equal(qi, batch_q[i:i + 1]) and np.array_equal(qdi, batch_qd[i:i + 1])
+    # A blown limb's speeds are zeroed and its NaN angles made 0 (the muscle state stays finite);
+    # the others are untouched.
+    assert np.all(batch_qd[1:] == 0.0) and batch_q[1, 0] == 0.0 and np.isfinite(batch_q[1:4]).all()
+    assert np.array_equal(batch_q[0], q[0]) and np.array_equal(batch_qd[0], qd[0])
