@@ -16,7 +16,7 @@ import yaml
 from robot_twitch.body.changes import BODY_CHANGE_REGISTRY
 from robot_twitch.errors import ConfigError
 from robot_twitch.learn.gate import GateConfig
-from robot_twitch.learn.registry import LEARNER_REGISTRY
+from robot_twitch.learn.registry import LEARNER_REGISTRY, SKIN_LEARNERS  # noqa: F401 (SKIN_LEARNERS: re-exported)
 from robot_twitch.motor import DRIVE_REGISTRY
 from robot_twitch.registry import Registry
 from robot_twitch.sensors import SensorConfig
@@ -29,7 +29,6 @@ from robot_twitch.yaml_file import load_yaml_text, read_yaml_mapping
 MAX_DURATION_S = 864_000.0
 LEARNER_NAMES = LEARNER_REGISTRY.names()
 BodyChangeKind = BODY_CHANGE_REGISTRY.literal()
-SKIN_LEARNERS = ("withdrawal", "skinmap")  # learners that read the skin group (the run's layout then includes it)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ built.
 
 Adding a learner: write its module (a class with observe(batch), body_map() and
 state_dict()/load_state_dict(), see learn/base.py) with its test, and add one
-``LEARNER_REGISTRY.add`` line here; the config's allowed names (``learners.names``),
-docs/config.md and ``robot-twitch run --help`` follow from the registry.
+``LEARNER_REGISTRY.add`` line here (and its name to SKIN_LEARNERS if it reads the skin); the
+config's allowed names (``learners.names``), docs/config.md and ``robot-twitch run --help``
+follow from the registry.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ LEARNER_REGISTRY.add("forward_linear", _forward_linear)
 LEARNER_REGISTRY.add("topology", _topology)
 LEARNER_REGISTRY.add("withdrawal", _withdrawal)
 LEARNER_REGISTRY.add("skinmap", _skinmap)
+
+SKIN_LEARNERS = ("withdrawal", "skinmap")
+"""Learners that read the skin group: the run's sensor layout then includes it (thousands of
+taxels), and the body must have skin."""
 
 _TUPLE_PARAMS = ("hidden", "som_grid", "grid")  # YAML lists that constructors take as tuples
 
