@@ -7,6 +7,7 @@ docs/config.md is the reference of every key.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, make_dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +52,7 @@ class DriveChoice:
     def selected(self) -> Any:
         """The settings of the drive that runs. A drive whose settings depend on the rest of the
         section (passive borrows the twitch schedule) resolves them in its config's ``resolved``."""
-        settings = getattr(self, self.kind)
+        settings = getattr(self, self.kind, None)  # None: a drive without settings
         resolved = getattr(settings, "resolved", None)
         return resolved(self) if resolved is not None else settings
 
@@ -63,7 +64,10 @@ def drive_section(registry: Registry, default: str = "twitch") -> type:
     to the registry adds its section here, to docs/config.md and to the CLI's help."""
     kind_default = default if default in registry else registry.names()[0]
     fields: list[tuple[str, Any, Any]] = [("kind", registry.literal(), field(default=kind_default))]
+    shared = {f.name for f in dataclasses.fields(DriveChoice)}
     for name, entry in registry.items():
+        if name in shared:
+            raise ValueError(f"drive name {name!r} is invalid: it is a key of the drive section ({sorted(shared)})")
         if entry.config is not None:
             doc = f"Settings of the `{name}` drive ({entry.config.__name__}): {entry.doc}"
             fields.append((name, entry.config, field(default_factory=entry.config, metadata={"doc": doc})))

@@ -77,6 +77,12 @@ def test_a_newly_registered_drive_gets_its_section_kind_and_errors_with_no_other
     assert build(DriveSection, {}, None, "drive") == DriveSection()  # the shipped section lacks it
     with pytest.raises(ConfigError, match=r"drive.hum: unknown key"):
         build(DriveSection, {"hum": {}}, None, "drive")
+    registry.add("quiet", object)  # a drive without settings has no section and selects None
+    assert build(drive_section(registry), {"kind": "quiet"}).selected() is None
+    clash = Registry("drive")
+    clash.add("match_energy", object, HumConfig)
+    with pytest.raises(ValueError, match="'match_energy' is invalid: it is a key of the drive section"):
+        drive_section(clash)
 
 
 def test_learner_names_are_the_registry_and_every_learner_builds():
