@@ -176,6 +176,7 @@ class DEPDrive:
 
     # -- saved state (checkpoints: numeric arrays only) ----------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        # "n_obs" is the key saved checkpoints already hold (the count of feed_lengths calls).
         return {"history": self._history.copy(), "n_obs": self._n_fed, "x": self._x.copy(),
                 "controller": self._controller.copy(), "bias": self._bias.copy(), "y": self._y.copy(),
                 "steps_taken": self._steps_taken}
