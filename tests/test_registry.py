@@ -63,7 +63,7 @@ class HumConfig:
 def test_a_newly_registered_drive_gets_its_section_kind_and_errors_with_no_other_edit():
     registry = Registry("drive")
     for name, entry in DRIVE_REGISTRY.items():
-        registry.add(name, *entry)
+        registry.add(name, entry.factory, entry.config, entry.doc)
     registry.add("hum", object, HumConfig)
     section_cls = drive_section(registry)
     assert [f.name for f in dataclasses.fields(section_cls)][-1] == "hum"
