@@ -286,8 +286,10 @@ class ExperimentRun:
         return out
 
     def skinmap_scores(self) -> dict[str, float]:
-        """skinmap.* of the learned map and skinmap.adjacency_initial of its initial weights (the
-        control: the same touched taxels placed by a map that never saw touch)."""
+        """skinmap.* of the learned map, and its two controls on the same touched afferents:
+        skinmap.adjacency_initial (placed by the initial weights, a map that never saw touch) and
+        skinmap.adjacency_shuffled (the learned places with the afferents shuffled over the touched
+        skin: the body's neighbourhoods no longer match, generator from the seed)."""
         if "skinmap" not in self.config.learners.names or self.learners["skinmap"].weights is None:
             return {}
         from robot_twitch.body.skin import skin_part
@@ -296,10 +298,16 @@ class ExperimentRun:
         learner, skin = self.learners["skinmap"], self.body.skin
         pairs = neighbour_pairs(skin)
         parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
-        out = skinmap_scores(learner.node_xy, learner.taxel_nodes(), pairs, parts, learner.touched)
+        nodes = learner.taxel_nodes()
+        out = skinmap_scores(learner.node_xy, nodes, pairs, parts, learner.touched, learner.contacted)
         initial = learner.taxel_nodes(learner.initial_weights(skin.n_taxels))
         out["skinmap.adjacency_initial"] = skinmap_scores(learner.node_xy, initial, pairs, parts,
                                                           learner.touched)["skinmap.adjacency"]
+        idx = np.flatnonzero(learner.touched)
+        shuffled = nodes.copy()
+        shuffled[idx] = nodes[np.random.default_rng([self.config.seed, 16, 2]).permutation(idx)]
+        out["skinmap.adjacency_shuffled"] = skinmap_scores(learner.node_xy, shuffled, pairs, parts,
+                                                           learner.touched)["skinmap.adjacency"]
         return out
 
     # -- checkpoints -------------------------------------------------------------------

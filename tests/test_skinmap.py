@@ -7,6 +7,7 @@ import pytest
 
 from robot_twitch.learn.base import TransitionBatch
 from robot_twitch.learn.skinmap import SkinMapLearner, neighbour_pairs, skinmap_scores
+from robot_twitch.learn.withdrawal import receptive_fields
 from robot_twitch.sensors_layout import SensorLayout
 
 SIDE, SPACING_M = 20, 0.01
@@ -19,7 +20,8 @@ def _sheets(n_links=2):
     n = SIDE * SIDE
     return SimpleNamespace(link_names=("arm", "leg")[:n_links], position_m=np.tile(sheet, (n_links, 1)).astype(float),
                            spacing_m=np.full(n_links, SPACING_M), link_start=np.arange(n_links) * n,
-                           link_stop=np.arange(1, n_links + 1) * n, taxel_link=np.repeat(np.arange(n_links), n))
+                           link_stop=np.arange(1, n_links + 1) * n, taxel_link=np.repeat(np.arange(n_links), n),
+                           n_taxels=n_links * n)
 
 
 def _blob_batches(skin, events=2000, seed=0, n_links=None, hold=10):
@@ -42,8 +44,8 @@ def _blob_batches(skin, events=2000, seed=0, n_links=None, hold=10):
                             readings[k + 1:k + 101][:steps - k], layout) for k in range(0, steps, 100)]
 
 
-def _trained(skin, seed=0):
-    som = SkinMapLearner(seed=seed)
+def _trained(skin, seed=0, **kwargs):
+    som = SkinMapLearner(seed=seed, **kwargs)
     for batch in _blob_batches(skin):
         som.observe(batch)
     return som
@@ -72,6 +74,53 @@ def test_map_of_local_touch_is_somatotopic_and_shuffled_skin_is_at_chance():
     # control: the initial weights (no touch) place neighbours at chance too
     initial = som.taxel_nodes(som.initial_weights(len(skin.taxel_link)))
     assert skinmap_scores(som.node_xy, initial, pairs, _parts(skin), som.touched)["skinmap.adjacency"] < 0.3
+
+
+def test_pooled_afferents_map_the_sheet_and_shuffled_skin_stays_at_chance():
+    """Each afferent pooling its neighbours (Gaussian of 1 spacing, as in the homunculus config)
+    still gives a somatotopic map, and the same map against shuffled positions stays at chance."""
+    skin = _sheets()
+    som = _trained(skin, receptive_field=receptive_fields(skin, 0.0, 1.0))
+    pairs = neighbour_pairs(skin)
+    scores = skinmap_scores(som.node_xy, som.taxel_nodes(), pairs, _parts(skin), som.touched, som.contacted)
+    assert scores["skinmap.adjacency"] >= 0.8 and scores["skinmap.adjacency_contact"] >= 0.8
+    shuffled = SimpleNamespace(**{**vars(skin), "position_m": skin.position_m[np.random.default_rng(1).permutation(
+        len(skin.taxel_link))]})
+    chance = skinmap_scores(som.node_xy, som.taxel_nodes(), neighbour_pairs(shuffled), _parts(skin), som.touched)
+    assert chance["skinmap.adjacency"] < 0.3
+
+
+def _frames_batches(skin_frames):
+    layout = SensorLayout(("j",), ("m",), ("a",), tuple(f"t:{k}" for k in range(skin_frames.shape[1])))
+    frames = np.zeros((len(skin_frames), layout.size))
+    frames[:, layout.slices["skin"]] = skin_frames
+    return [TransitionBatch(np.zeros((len(frames[k:k + 101]) - 1, 1)), frames[k:k + 100][:len(frames) - k - 1],
+                            frames[k + 1:k + 101], layout) for k in range(0, len(frames) - 1, 100)]
+
+
+def test_a_press_on_one_taxel_reaches_its_field_and_noise_alone_reaches_nothing():
+    """contacted: the taxel pressed; touched: the afferents whose field holds it (with pooling)
+    or the taxel alone (without); the sensor noise alone (0.002 N) crosses no floor."""
+    skin = _sheets(1)
+    centre = SIDE * (SIDE // 2) + SIDE // 2
+    press = np.zeros((401, len(skin.taxel_link)))
+    press[101:201, centre] = 0.05
+    rng = np.random.default_rng(0)
+    fields = receptive_fields(skin, 0.0, 1.0)
+    for field, reach in ((None, 1), (fields, 9)):
+        som = SkinMapLearner(receptive_field=field)
+        for batch in _frames_batches(press + 0.002 * rng.standard_normal(press.shape)):
+            som.observe(batch)
+        assert np.flatnonzero(som.contacted).tolist() == [centre]
+        assert som.touched[centre] and som.touched.sum() >= reach and som.n_events >= 2
+        d_m = np.linalg.norm(skin.position_m[som.touched] - skin.position_m[centre], axis=1)
+        assert d_m.max() <= 3.01 * SPACING_M  # nothing beyond the field's reach
+        quiet = SkinMapLearner(receptive_field=field)
+        for batch in _frames_batches(0.002 * rng.standard_normal(press.shape)):
+            quiet.observe(batch)
+        assert not quiet.touched.any() and not quiet.contacted.any() and quiet.n_events == 0
+    with pytest.raises(ValueError, match="receptive_field"):
+        SkinMapLearner(receptive_field=fields).observe(_frames_batches(np.zeros((3, 7)))[0])
 
 
 def test_only_touched_taxels_are_placed():
@@ -124,7 +173,8 @@ def test_homunculus_run_scores_the_map_and_resumes_identically(tmp_path):
     straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
     rows = list(csv.DictReader(open(straight.run_dir / "metrics.csv")))
     assert len(rows) == 2 and all(0 <= float(r["skinmap.coverage"]) <= 1 for r in rows)
-    assert "skinmap.adjacency_initial" in rows[-1]
+    assert "skinmap.adjacency_initial" in rows[-1] and "skinmap.adjacency_shuffled" in rows[-1]
+    assert 0 <= float(rows[-1]["skinmap.coverage_contact"]) <= float(rows[-1]["skinmap.coverage"])
 
     def stop_after_3s(runner):
         if runner.sim.time_s >= 3.0:

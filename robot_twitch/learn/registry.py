@@ -100,10 +100,19 @@ def _withdrawal(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -
 
 
 def _skinmap(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -> Learner:
-    """Somatotopic skin map: a Kohonen map of touch patterns (Kohonen 1982; bodies with skin)."""
+    """Somatotopic skin map: a Kohonen map of touch patterns (Kohonen 1982; bodies with skin), each
+    afferent pooling its taxel's neighbours in a Gaussian of `field_spacings` (default 1; 0: none)
+    x the link's spacing (learn/skinmap.py)."""
+    from robot_twitch.body.spec import load_body
     from robot_twitch.learn.skinmap import SkinMapLearner
+    from robot_twitch.learn.withdrawal import receptive_fields
 
-    return SkinMapLearner(**{"seed": config.seed, **params})
+    params = dict(params)
+    spacings = params.pop("field_spacings", 1.0)
+    if not (isinstance(spacings, (int, float)) and not isinstance(spacings, bool) and spacings >= 0):
+        raise ValueError(f"skinmap field_spacings {spacings!r} must be a number >= 0 (0: no pooling)")
+    fields = receptive_fields(load_body(config.body).skin, 0.0, float(spacings)) if spacings > 0 else None
+    return SkinMapLearner(**{"seed": config.seed, "receptive_field": fields, **params})
 
 
 LEARNER_REGISTRY.add("hebbian", _hebbian)

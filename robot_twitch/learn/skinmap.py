@@ -8,21 +8,31 @@ iCub's skin (the robot homunculus). Neighbouring skin is touched together (a con
 covers several taxels), so co-activation alone places neighbouring taxels on neighbouring nodes.
 
 Input per window of `window_steps` control steps (0.1 s at 100 Hz, about one twitch): the change
-of every taxel's mean normal force from the previous window, |mean_w p - mean_w-1 p| (T,) [N],
-with changes below `min_taxel_change_n` set to 0 (the skin sensor's noise is 0.002 N per reading,
-so the difference of two 10-step means has sd 0.0009 N; 0.005 N is 5.5 sd), normalised to unit
-length (x); windows whose remaining total change is below `min_change_n` carry no touch event and
-are skipped. Averaging over a window instead of differencing single steps lets the small pressure
-changes of a twitch (a few mN per taxel) rise above the noise. Nodes j (K = rows x cols) hold unit weight vectors w_j (T,):
+of every taxel's mean normal force from the previous window, Δp = mean_w p - mean_w-1 p (T,) [N],
+pooled over each afferent's receptive field, x_i = |sum_j R_ij Δp_j| (R (T, T): a row-normalised
+Gaussian of `field_spacings` x the link's spacing over the taxels of the same link; None: each
+afferent is its own taxel). A cutaneous afferent responds to pressure anywhere in its receptive
+field, and neighbouring fields overlap: on the fingertip, type I fields are 3-4 mm across
+(median ~11-13 mm^2; Johansson 1978, J Physiol 281:101) at ~1 mm between afferents (~140 FA I
+per cm^2; Johansson & Vallbo 1979, J Physiol 286:283), a field ~4 spacings across, i.e. a
+Gaussian of sigma ~1 spacing (the default). The withdrawal learner pools with the same function
+(`learn.withdrawal.receptive_fields`), at 2 spacings. Changes below the noise floor, `min_taxel_change_n` x the afferent's noise gain
+sqrt(sum_j R_ij^2) (the skin sensor's noise is 0.002 N per reading, so the difference of two
+10-step means has sd 0.0009 N per taxel; 0.005 N is 5.5 sd, and pooling lowers the noise by the
+gain), are set to 0; x is normalised to unit length; windows whose remaining total change is
+below `min_change_n` carry no touch event and are skipped. Averaging over a window instead of
+differencing single steps lets the small pressure changes of a twitch (a few mN per taxel) rise
+above the noise. Nodes j (K = rows x cols) hold unit weight vectors w_j (T,):
 
     winner c = argmax_j w_j . x_t
     w_j <- (w_j + lr h_cj x_t) / |w_j + lr h_cj x_t|,   h_cj = exp(-d(c, j)^2 / (2 sigma^2))
 
 with d the grid distance and sigma annealed exponentially from `sigma_start` to `sigma_end`
-over `anneal_samples` events. A taxel's place on the map is the winner for a touch on that taxel
-alone (x = e_i): argmax_j w_j[i]. Only taxels whose force ever changed by at least
-`min_taxel_change_n` were touched; the others keep their random initial weights and have no
-meaningful place (the scores use touched taxels only and report the coverage).
+over `anneal_samples` events. An afferent's place on the map is the winner for a touch on its
+taxel alone (x = e_i): argmax_j w_j[i]. Two coverages are kept: `touched`, the afferents whose
+pooled input ever crossed its noise floor (they are placed and scored), and `contacted`, the
+taxels whose own force ever changed by at least `min_taxel_change_n` (the skin the movement
+physically reached). The others keep their random initial weights and have no meaningful place.
 """
 
 from __future__ import annotations
@@ -45,14 +55,18 @@ class SkinMapLearner:
         anneal_samples: touch events over which sigma falls from start to end.
         window_steps: control steps averaged per skin reading.
         min_change_n: total force change [N] of a step below which it is not a touch event.
-        min_taxel_change_n: force change [N] above which a taxel counts as touched.
+        min_taxel_change_n: force change [N] of one taxel above which it counts as contacted; an
+            afferent's floor is this times its noise gain sqrt(sum_j R_ij^2).
+        receptive_field: (T, T) pooling matrix R (dense or scipy.sparse, rows summing to 1), or
+            None: each afferent reads its own taxel.
         seed: generator of the initial weights.
         name: learner name.
     """
 
     def __init__(self, grid: tuple[int, int] = (12, 12), lr: float = 0.1, sigma_start: float = 4.0,
                  sigma_end: float = 0.8, anneal_samples: int = 2000, window_steps: int = 10,
-                 min_change_n: float = 0.005, min_taxel_change_n: float = 0.005, seed: int = 0, name: str = "skinmap") -> None:
+                 min_change_n: float = 0.005, min_taxel_change_n: float = 0.005, receptive_field: Any = None,
+                 seed: int = 0, name: str = "skinmap") -> None:
         if len(grid) != 2 or min(grid) < 2:
             raise ValueError(f"grid must be (rows, cols) with both >= 2, got {grid!r}")
         if not (0 < lr <= 1 and sigma_end > 0 and sigma_start >= sigma_end and anneal_samples >= 1
@@ -68,12 +82,15 @@ class SkinMapLearner:
         self.min_change_n = float(min_change_n)
         self.min_taxel_change_n = float(min_taxel_change_n)
         self.seed = int(seed)
+        self.receptive_field = receptive_field
         rr, cc = np.divmod(np.arange(self.grid[0] * self.grid[1]), self.grid[1])
         self.node_xy = np.stack([rr, cc], axis=1).astype(float)  # (K, 2) grid coordinates
         self._d2 = ((self.node_xy[:, None] - self.node_xy[None]) ** 2).sum(-1)  # (K, K)
         self.layout = None
         self.weights: np.ndarray | None = None  # (K, T)
-        self.touched = np.zeros(0, dtype=bool)  # (T,)
+        self.touched = np.zeros(0, dtype=bool)  # (T,) afferents whose pooled input crossed the floor
+        self.contacted = np.zeros(0, dtype=bool)  # (T,) taxels whose own force changed above the floor
+        self._floor_n = np.zeros(0)  # (T,) each afferent's noise floor [N]
         self.n_events = 0
         self._rows = np.zeros((0, 0))  # (r, T) readings of the window still open
         self._prev_mean: np.ndarray | None = None  # (T,) mean of the last closed window
@@ -92,7 +109,10 @@ class SkinMapLearner:
             n_t = len(batch.layout.taxel_names)
             self.weights = self.initial_weights(n_t)
             self.touched = np.zeros(n_t, dtype=bool)
+            self.contacted = np.zeros(n_t, dtype=bool)
             self._rows = np.zeros((0, n_t))
+        if len(self._floor_n) != len(self.touched):
+            self._floor_n = self.min_taxel_change_n * self._noise_gain(len(self.touched))
         rows = np.vstack([self._rows, batch.group("skin", after=True)])
         n_win = len(rows) // self.window_steps
         self._rows = rows[n_win * self.window_steps:].copy()
@@ -101,13 +121,31 @@ class SkinMapLearner:
             return
         if self._prev_mean is None:
             self._prev_mean, means = means[0], means[1:]
-        change = np.abs(np.diff(np.vstack([self._prev_mean[None], means]), axis=0))  # (w, T) [N]
+        delta = np.diff(np.vstack([self._prev_mean[None], means]), axis=0)  # (w, T) [N]
         if len(means):
             self._prev_mean = means[-1].copy()
-        change[change < self.min_taxel_change_n] = 0.0  # below the noise floor
+        self.contacted |= (np.abs(delta) >= self.min_taxel_change_n).any(axis=0)
+        change = np.abs(self._pool(delta))  # (w, T) [N]: what each afferent feels
+        change[change < self._floor_n] = 0.0  # below the noise floor
         self.touched |= (change > 0).any(axis=0)
         for x in change[change.sum(axis=1) >= self.min_change_n]:
             self._update(x / np.linalg.norm(x))
+
+    def _pool(self, delta: np.ndarray) -> np.ndarray:
+        """(w, T) force changes -> (w, T) receptive-field sums (R delta^T)^T."""
+        if self.receptive_field is None:
+            return delta
+        return np.asarray((self.receptive_field @ delta.T).T)
+
+    def _noise_gain(self, n_taxels: int) -> np.ndarray:
+        """(T,) sd of an afferent's pooled noise over one taxel's: sqrt(sum_j R_ij^2)."""
+        r = self.receptive_field
+        if r is None:
+            return np.ones(n_taxels)
+        if r.shape != (n_taxels, n_taxels):
+            raise ValueError(f"receptive_field has shape {r.shape}, expected ({n_taxels}, {n_taxels}) for the skin's taxels")
+        squared = r.multiply(r).sum(axis=1) if hasattr(r, "multiply") else (np.asarray(r) ** 2).sum(axis=1)
+        return np.sqrt(np.asarray(squared, dtype=float).ravel())
 
     def _update(self, x: np.ndarray) -> None:
         """One Kohonen step on a unit input x (T,)."""
@@ -128,13 +166,14 @@ class SkinMapLearner:
     def body_map(self) -> dict[str, np.ndarray]:
         if self.weights is None:
             return {}
-        return {"skinmap_taxel_node": self.taxel_nodes(), "skinmap_touched": self.touched.copy()}
+        return {"skinmap_taxel_node": self.taxel_nodes(), "skinmap_touched": self.touched.copy(),
+                "skinmap_contacted": self.contacted.copy()}
 
     def state_dict(self) -> dict[str, Any]:
         return {"layout": None if self.layout is None else layout_to_state(self.layout),
                 "taxel_names": [] if self.layout is None else list(self.layout.taxel_names),
                 "weights": None if self.weights is None else self.weights.copy(),
-                "touched": self.touched.copy(), "n_events": self.n_events, "rows": self._rows.copy(),
+                "touched": self.touched.copy(), "contacted": self.contacted.copy(), "n_events": self.n_events, "rows": self._rows.copy(),
                 "prev_mean": None if self._prev_mean is None else self._prev_mean.copy()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -142,6 +181,7 @@ class SkinMapLearner:
         self.layout = None if layout is None else replace(layout, taxel_names=tuple(str(n) for n in state["taxel_names"]))
         self.weights = None if state["weights"] is None else np.array(state["weights"], dtype=float)
         self.touched = np.array(state["touched"], dtype=bool)
+        self.contacted = np.array(state.get("contacted", self.touched), dtype=bool)
         self.n_events = int(state["n_events"])
         self._rows = np.array(state["rows"], dtype=float)
         self._prev_mean = None if state["prev_mean"] is None else np.array(state["prev_mean"], dtype=float)
@@ -162,18 +202,29 @@ def neighbour_pairs(skin: Any, spacings: float = 1.5) -> np.ndarray:
 
 
 def skinmap_scores(node_xy: np.ndarray, taxel_node: np.ndarray, pairs: np.ndarray, parts: np.ndarray,
-                   touched: np.ndarray) -> dict[str, float]:
+                   touched: np.ndarray, contacted: np.ndarray | None = None) -> dict[str, float]:
     """Scores of a taxel -> node placement (docs/learners.md, "Somatotopic skin map").
 
     node_xy (K, 2) grid coordinates; taxel_node (T,) winning node per taxel; pairs (P, 2)
-    neighbouring taxels on the body; parts (T,) body-part label per taxel; touched (T,) bool.
+    neighbouring taxels on the body; parts (T,) body-part label per taxel; touched (T,) bool: the
+    afferents placed; contacted (T,) bool or None: the taxels the movement physically reached.
     skinmap.adjacency: share of touched neighbour pairs whose nodes are the same or adjacent
     (grid Chebyshev distance <= 1); skinmap.segregation: over occupied nodes (labelled with the
     majority part of their taxels), the mean share of occupied adjacent nodes with the same label;
     skinmap.area_share.<part> and .taxel_share.<part>: the part's share of occupied nodes and of
-    touched taxels; skinmap.coverage: share of taxels touched.
+    touched taxels; skinmap.coverage (and .coverage.<part>): share of taxels touched;
+    skinmap.coverage_contact and .adjacency_contact (with `contacted`): the same on the taxels
+    both contacted and touched.
     """
     out = {"skinmap.coverage": float(touched.mean()) if touched.size else float("nan")}
+    for name in sorted(set(parts)):
+        out[f"skinmap.coverage.{name}"] = float(touched[parts == name].mean())
+    if contacted is not None:
+        both = contacted & touched
+        out["skinmap.coverage_contact"] = float(both.mean()) if both.size else float("nan")
+        inner = skinmap_scores(node_xy, taxel_node, pairs, parts, both)
+        out["skinmap.adjacency_contact"] = inner["skinmap.adjacency"]
+        out["skinmap.pairs_contact"] = inner.get("skinmap.pairs", 0.0)
     keep = touched[pairs[:, 0]] & touched[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
     p = pairs[keep]
     if len(p) == 0:
