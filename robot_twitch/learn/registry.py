@@ -100,9 +100,11 @@ def _withdrawal(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -
 
 
 def _skinmap(params: dict[str, Any], config: ExperimentConfig, dt_s: float) -> Learner:
-    """Somatotopic skin map: a Kohonen map of touch patterns (Kohonen 1982; bodies with skin), each
-    afferent pooling its taxel's neighbours in a Gaussian of `field_spacings` (default 1; 0: none)
-    x the link's spacing (learn/skinmap.py)."""
+    """Somatotopic skin map: a Kohonen map of touch patterns (Kohonen 1982; bodies with skin).
+
+    Param field_spacings (1.0; 0: none): each afferent pools its taxel's neighbours in a Gaussian
+    of this many times the link's spacing (learn/skinmap.py).
+    """
     from robot_twitch.body.spec import load_body
     from robot_twitch.learn.skinmap import SkinMapLearner
     from robot_twitch.learn.withdrawal import receptive_fields
