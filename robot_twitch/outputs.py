@@ -132,11 +132,8 @@ def write_outputs(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
             from robot_twitch.withdrawal import plot_error_curve
 
             plot_error_curve(rows, run_dir / "plots" / "withdrawal_error.png")
-        if "skinmap" in runner.config.learners.names and runner.learners["skinmap"].weights is not None:
-            from robot_twitch.body.skin import skin_part
-            from robot_twitch.learn.skinmap import plot_skinmap
+        if "skinmap" in runner.config.learners.names:
+            from robot_twitch.learn.skinmap import plot_skinmap_of
 
-            som, skin = runner.learners["skinmap"], runner.body.skin
-            parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
-            plot_skinmap(som.node_xy, som.taxel_nodes(), parts, som.touched, run_dir / "plots" / "skinmap.png")
+            plot_skinmap_of(maps, runner.body.skin, run_dir / "plots" / "skinmap.png")
     return summary

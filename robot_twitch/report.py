@@ -60,6 +60,10 @@ FIGURE_CAPTIONS = {
                            "scoring interval. Values outside the axis are drawn as triangles on its edge.",
     "twitch_raster.png": "The twitch train: one mark per twitch per muscle, with the sleep-wake "
                          "state (hypnogram) on top.",
+    "skinmap.png": "The somatotopic skin map (learner skinmap): its 12 x 12 nodes, each coloured by the "
+                   "body part of most of the touched afferents it holds, darker the more it holds; white "
+                   "nodes hold none. Neighbouring skin should sit on neighbouring nodes and each part "
+                   "in one area (skinmap.adjacency, skinmap.segregation; docs/learners.md).",
     "curves.png": "Learning curves per condition: mean over seeds with a 95% Student-t band; "
                   "bands from fewer than 3 seeds are hatched and marked in the legend.",
 }
@@ -123,6 +127,9 @@ def _regenerate_run_plots(run_dir: Path) -> None:
         with open(run_dir / "metrics.csv") as f:
             rows = [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
         plot_learning_curves(rows, plots / "learning_curves.png")
+    from robot_twitch.learn.skinmap import plot_skinmap_of
+
+    plot_skinmap_of(maps, body.skin, plots / "skinmap.png")
     events = load_events(run_dir / "events.csv") if (run_dir / "events.csv").is_file() else []
     if events:
         from robot_twitch.motor.plot import plot_twitch_raster
@@ -147,6 +154,7 @@ def _run_parts(directory: Path) -> list[str]:
                                             "What the run spent: simulated time, twitches, actuation energy, wall time."))
     figures = [(n, FIGURE_CAPTIONS[n]) for n in ("maps.png", "learning_curves.png", "twitch_raster.png")
                if (directory / "plots" / n).is_file()]
+    figures += [("skinmap.png", FIGURE_CAPTIONS["skinmap.png"])] * (directory / "plots" / "skinmap.png").is_file()
     if figures:
         parts.append("<h2>Figures</h2>" + "".join(_figure(directory / "plots" / n, c) for n, c in figures))
     for video in sorted(directory.glob("video.*")):

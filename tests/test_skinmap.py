@@ -175,6 +175,11 @@ def test_homunculus_run_scores_the_map_and_resumes_identically(tmp_path):
     assert len(rows) == 2 and all(0 <= float(r["skinmap.coverage"]) <= 1 for r in rows)
     assert "skinmap.adjacency_initial" in rows[-1] and "skinmap.adjacency_shuffled" in rows[-1]
     assert 0 <= float(rows[-1]["skinmap.coverage_contact"]) <= float(rows[-1]["skinmap.coverage"])
+    from robot_twitch.report import FIGURE_CAPTIONS, write_report
+
+    report = write_report(straight.run_dir).read_text()  # the report draws the map from body_map.npz
+    assert (straight.run_dir / "plots" / "skinmap.png").is_file()
+    assert FIGURE_CAPTIONS["skinmap.png"][:40] in report
 
     def stop_after_3s(runner):
         if runner.sim.time_s >= 3.0:

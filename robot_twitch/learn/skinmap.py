@@ -167,7 +167,7 @@ class SkinMapLearner:
         if self.weights is None:
             return {}
         return {"skinmap_taxel_node": self.taxel_nodes(), "skinmap_touched": self.touched.copy(),
-                "skinmap_contacted": self.contacted.copy()}
+                "skinmap_contacted": self.contacted.copy(), "skinmap_grid": np.array(self.grid)}
 
     def state_dict(self) -> dict[str, Any]:
         return {"layout": None if self.layout is None else layout_to_state(self.layout),
@@ -247,9 +247,25 @@ def skinmap_scores(node_xy: np.ndarray, taxel_node: np.ndarray, pairs: np.ndarra
     return out
 
 
+def plot_skinmap_of(maps: dict[str, np.ndarray], skin: Any, path: Any) -> bool:
+    """plots/skinmap.png from a run's saved maps (body_map.npz keys 'skinmap/...') and the body's
+    SkinLayout; False (nothing drawn) when the run had no skin map."""
+    from robot_twitch.body.skin import skin_part
+
+    if "skinmap/skinmap_taxel_node" not in maps or "skinmap/skinmap_grid" not in maps:
+        return False
+    rows, cols = (int(v) for v in maps["skinmap/skinmap_grid"])
+    rr, cc = np.divmod(np.arange(rows * cols), cols)
+    parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
+    plot_skinmap(np.stack([rr, cc], axis=1).astype(float), maps["skinmap/skinmap_taxel_node"], parts,
+                 maps["skinmap/skinmap_touched"].astype(bool), path)
+    return True
+
+
 def plot_skinmap(node_xy: np.ndarray, taxel_node: np.ndarray, parts: np.ndarray, touched: np.ndarray,
                  path: Any) -> None:
-    """Figure: each map node coloured by the majority body part of the touched taxels it holds."""
+    """Figure: each map node coloured by the majority body part of the touched afferents it holds,
+    darker the more afferents it holds (the area each part claims)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -258,19 +274,23 @@ def plot_skinmap(node_xy: np.ndarray, taxel_node: np.ndarray, parts: np.ndarray,
     idx = np.flatnonzero(touched)
     names = sorted(set(parts[idx])) if idx.size else []
     rows, cols = int(node_xy[:, 0].max()) + 1, int(node_xy[:, 1].max()) + 1
-    img = np.full(rows * cols, np.nan)
+    cmap = plt.get_cmap("tab10")
+    rgba = np.ones((rows * cols, 4))  # white: a node holding no touched afferent
     if names:
         counts = np.zeros((len(node_xy), len(names)))
         np.add.at(counts, (taxel_node[idx], np.searchsorted(names, parts[idx])), 1)
-        occ = counts.sum(axis=1) > 0
-        img[occ] = np.argmax(counts[occ], axis=1)
-    cmap = plt.get_cmap("tab10")
+        held = counts.sum(axis=1)
+        occ = held > 0
+        shade = 0.35 + 0.65 * np.log1p(held[occ]) / np.log1p(held.max())  # more afferents: darker
+        colour = np.array([cmap(c) for c in np.argmax(counts[occ], axis=1)])
+        rgba[occ, :3] = 1.0 - shade[:, None] * (1.0 - colour[:, :3])
     fig, ax = plt.subplots(figsize=(4.8, 4))
-    ax.imshow(img.reshape(rows, cols), cmap=cmap, vmin=0, vmax=9)
+    ax.imshow(rgba.reshape(rows, cols, 4))
     for c, name in enumerate(names):
         ax.plot([], [], "s", color=cmap(c), label=name)
     ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
-    ax.set_title(f"skin map: {idx.size} touched taxels (white: no taxel)", fontsize=8)
+    ax.set_title(f"skin map: {idx.size} of {len(touched)} afferents touched, placed "
+                 f"(white: none)", fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
