@@ -46,7 +46,7 @@ def checkpoint_tree(runner: ExperimentRun) -> dict[str, Any]:
             "heldout": [{"command": b.command, "sensors": b.sensors, "next_sensors": b.next_sensors}
                         for b in p.heldout],
             **({"selftouch": runner.selftouch.touched.astype(np.uint8)} if runner.selftouch is not None else {}),
-            **({"skin_loaded": p.skin_loaded.astype(np.uint8)} if p.skin_loaded is not None else {}),
+            **({"skin_load_steps": p.skin_load_steps} if p.skin_load_steps is not None else {}),
         },
         "sim": {"joint_pos_rad": s.joint_pos_rad, "joint_vel_rad_s": s.joint_vel_rad_s,
                 "activation": s.activation, "excitation": s.excitation, "time_s": runner.sim.time_s},
@@ -139,11 +139,12 @@ def load_checkpoint(runner: ExperimentRun, path: Path) -> dict[str, Any]:
         if not isinstance(touched, np.ndarray) or touched.shape != runner.selftouch.touched.shape:
             raise StateFileError(path, "progress.selftouch is missing or has the wrong shape: not a checkpoint of this run")
         runner.selftouch.touched = touched.astype(bool)
-    if p.skin_loaded is not None:
-        loaded = prog.get("skin_loaded")
-        if not isinstance(loaded, np.ndarray) or loaded.shape != p.skin_loaded.shape:
-            raise StateFileError(path, "progress.skin_loaded is missing or has the wrong shape: not a checkpoint of this run")
-        p.skin_loaded = loaded.astype(bool)
+    if p.skin_load_steps is not None:
+        loaded = prog.get("skin_load_steps")
+        if not isinstance(loaded, np.ndarray) or loaded.shape != p.skin_load_steps.shape:
+            raise StateFileError(path, "progress.skin_load_steps is missing or has the wrong shape: "
+                                       "not a checkpoint of this run")
+        p.skin_load_steps = loaded.astype(np.int64)
     runner.frame = tree["frame"]
     runner.drive_rng, runner.sensor_rng, runner.heldout_rng, runner.reach_rng = (rngs[n] for n in RNG_NAMES)
     return tree["sim"]

@@ -106,7 +106,7 @@ class _Progress:
     metrics_rows: list[dict[str, float]] = field(default_factory=list)
     force_scale: np.ndarray | None = None
     wall_s: float = 0.0
-    skin_loaded: np.ndarray | None = None  # (T,) bool: taxels that bore load so far (withdrawal test)
+    skin_load_steps: np.ndarray | None = None  # (T,) int: control steps each taxel bore load (withdrawal test)
 
 
 class ExperimentRun:
@@ -155,7 +155,7 @@ class ExperimentRun:
         if self.selftouch is not None:
             self.rollout.add_hook(_SelfTouchHook(self.selftouch))
         if "withdrawal" in config.learners.names:  # skin that bore load: where the reflex is tested
-            self.progress.skin_loaded = np.zeros(self.body.skin.n_taxels, dtype=bool)
+            self.progress.skin_load_steps = np.zeros(self.body.skin.n_taxels, dtype=np.int64)
             self.rollout.add_hook(_SkinLoaded(self.progress))
         self.recorder: StreamRecorder | None = None  # outputs.dataset (a _DatasetStream hook records into it)
         self.tensorboard: Any = None  # outputs.tensorboard: a TensorBoardLog
@@ -263,7 +263,9 @@ class ExperimentRun:
 
     def touch_scores(self) -> dict[str, float]:
         """The withdrawal reflex test (robot_twitch/withdrawal.py) at the current posture: learned
-        weights, and the learner's initial weights on the same stimuli (the untrained level);
+        weights, and on the same stimuli the learner's initial weights (the untrained level), its
+        shuffled control, the uniform all-muscle reflex and, with the hebbian learner, its per-link
+        touch reflex; each on skin that bore load and on resting skin (ReflexTest);
         the skin map's scores (learn/skinmap.py)."""
         out = self.skinmap_scores()
         if "withdrawal" not in self.config.learners.names:
@@ -277,12 +279,27 @@ class ExperimentRun:
         # stimuli drawn afresh at every test, from (seed, test number): resumed runs draw the same
         draw = len(self.progress.metrics_rows)
         test = ReflexTest()
-        loaded = self.progress.skin_loaded
-        out = test.run(self.body, state.joint_pos_rad, loaded, learner.weights,
-                       np.random.default_rng([self.config.seed, 16, draw]))
-        initial = test.run(self.body, state.joint_pos_rad, loaded, learner.initial_weights(),
-                           np.random.default_rng([self.config.seed, 16, draw]))
-        out["withdrawal.error_rate_initial"] = initial["withdrawal.error_rate"]
+        load_s = self.progress.skin_load_steps * self.sim_config.control_dt_s
+        q = state.joint_pos_rad
+
+        def test_run(weights: np.ndarray) -> dict[str, float]:  # the same stimuli for every weight matrix
+            return test.run(self.body, q, load_s, weights, np.random.default_rng([self.config.seed, 16, draw]))
+
+        out.update(test_run(learner.weights))
+        controls = {"initial": learner.initial_weights(), "shuffled": learner.control_weights,
+                    # every muscle at once: what a reflex with no site-specific structure scores
+                    "uniform": np.ones_like(learner.weights)}
+        for name, weights in controls.items():
+            res = test_run(weights)
+            out[f"withdrawal.error_rate_{name}"] = res["withdrawal.error_rate"]
+            out[f"withdrawal.error_rate_resting_{name}"] = res["withdrawal.error_rate_resting"]
+        if "hebbian" in self.config.learners.names:  # the Hebbian learner's touch columns (per link)
+            from robot_twitch.withdrawal import touch_reflex_weights
+
+            touch = self.learners["hebbian"].body_map()["hebbian_touch"]
+            res = test_run(touch_reflex_weights(touch, self.layout.link_names, self.body.skin))
+            out["reflex.touch_withdrawal_accuracy"] = 1.0 - res["withdrawal.error_rate"]
+            out["reflex.touch_withdrawal_accuracy_resting"] = 1.0 - res["withdrawal.error_rate_resting"]
         return out
 
     def skinmap_scores(self) -> dict[str, float]:
@@ -413,13 +430,13 @@ class _SelfTouchHook:
 
 
 class _SkinLoaded:
-    """Marks the taxels that bear load (the withdrawal test stimulates skin that has)."""
+    """Counts the steps each taxel bears load (the withdrawal test stimulates skin that has)."""
 
     def __init__(self, progress: _Progress) -> None:
         self.progress = progress
 
     def after_step(self, rollout: Rollout, excitation: np.ndarray, state: LimbState) -> None:
-        self.progress.skin_loaded |= state.skin_n > LOADED_N
+        self.progress.skin_load_steps += state.skin_n > LOADED_N
 
 
 class _DatasetStream:

@@ -80,6 +80,26 @@ def reflex_errors(weights: np.ndarray, field: np.ndarray, sites: np.ndarray) -> 
     return ~(motion > 1e-9 * np.maximum(scale, 1e-30))
 
 
+def touch_reflex_weights(touch_corr: np.ndarray, link_names: tuple[str, ...] | list[str], skin) -> np.ndarray:
+    """(T, M) per-taxel reflex weights of a link-level touch map, for the reflex test.
+
+    touch_corr: (M, L) correlation of each muscle's motor signal with each link's contact force
+    (the Hebbian learner's touch columns, robot_twitch/learn/hebbian.py); link_names: (L,) the
+    links of those columns; skin: the body's SkinLayout. Touch on link l drives muscle m with
+    max(-C[m, l], 0): a negative correlation means the muscle's twitches unloaded the link, the
+    withdrawal rule's sign (Petersson et al. 2003). Every taxel of link l gets that link's pattern;
+    taxels on links without a touch channel get none (their reflex moves nothing: an error).
+    """
+    corr = np.asarray(touch_corr, dtype=float)
+    column = {name: k for k, name in enumerate(link_names)}
+    drive = np.maximum(-corr, 0.0).T  # (L, M)
+    out = np.zeros((skin.n_taxels, corr.shape[0]))
+    for k, name in enumerate(skin.link_names):
+        if name in column:
+            out[skin.taxel_link == k] = drive[column[name]]
+    return out
+
+
 LOADED_N = 1e-3  # a taxel bears load above this normal force [N] (below: sensor noise, 2 mN sd)
 
 
@@ -89,25 +109,36 @@ def withdrawable_sites(field: np.ndarray, rel_tol: float = 1e-3) -> np.ndarray:
     return field.max(axis=1) > rel_tol * top if top > 0 else np.zeros(field.shape[0], dtype=bool)
 
 
+REST_S = 10.0  # skin that bore load this long in total "rests" on a support (see ReflexTest)
+
+
 @dataclass(frozen=True)
 class ReflexTest:
     """Noxious stimuli at sampled sites; error rates overall and per body part.
 
-    n_stimuli: sites stimulated per test (sampled without replacement).
+    n_stimuli: sites stimulated per pool and test (sampled without replacement).
+    rest_s: load time [s] from which skin counts as resting on a support (the second pool).
     """
 
     n_stimuli: int = 200
+    rest_s: float = REST_S
 
-    def run(self, body: Body, q: np.ndarray, loaded: np.ndarray, weights: np.ndarray,
+    def run(self, body: Body, q: np.ndarray, load_s: np.ndarray, weights: np.ndarray,
             rng: np.random.Generator) -> dict[str, float]:
-        """Metrics withdrawal.error_rate (stimuli on skin that has borne on a support or the body:
-        `loaded` (T,) bool, where the twitch-touch rule can have learned anything), .error_rate_all
-        (any withdrawable site) and .error_rate.<part> (the loaded sites of each body part)."""
+        """Metrics withdrawal.error_rate (stimuli on skin that has borne load on a support or the
+        body at some time, load_s (T,) [s] > 0: where the twitch-touch rule can have learned
+        anything), .error_rate_resting (skin that bore load for >= rest_s in total: where twitches
+        of the few muscles that withdraw a site had time to happen while it rested), .error_rate_all
+        (any withdrawable site) and .error_rate.<part> (the loaded sites of each body part); the
+        pools' sizes .sites_loaded, .sites_resting. A bool load_s counts as loaded, never resting."""
         field = withdrawal_field(body, q)
         ok = withdrawable_sites(field)
-        loaded = ok & np.asarray(loaded, dtype=bool)
+        load_s = np.asarray(load_s, dtype=float)
+        loaded = ok & (load_s > 0)
+        resting = ok & (load_s >= self.rest_s)
         out: dict[str, float] = {}
-        for key, pool in (("withdrawal.error_rate", loaded), ("withdrawal.error_rate_all", ok)):
+        for key, pool in (("withdrawal.error_rate", loaded), ("withdrawal.error_rate_resting", resting),
+                          ("withdrawal.error_rate_all", ok)):
             idx = np.flatnonzero(pool)
             if idx.size == 0:
                 out[key] = float("nan")
@@ -120,27 +151,33 @@ class ReflexTest:
                 for part in sorted(set(parts)):
                     out[f"withdrawal.error_rate.{part}"] = float(errors[parts == part].mean())
         out["withdrawal.sites_loaded"] = float(loaded.sum())
+        out["withdrawal.sites_resting"] = float(resting.sum())
         return out
 
 
 def plot_error_curve(rows: list[dict[str, float]], path: Path) -> None:
-    """Figure: withdrawal.error_rate (learned and initial weights) against twitches, per body part dotted."""
+    """Figure: withdrawal error rates against twitches: learned (skin that bore load, resting skin,
+    all skin), the shuffled control, the initial weights and the all-muscle reflex."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     twitches = [row["twitches"] for row in rows]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for key, style, label in (("withdrawal.error_rate", "-o", "learned (loaded skin)"),
-                              ("withdrawal.error_rate_initial", "--", "initial weights (same stimuli)"),
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for key, style, label in (("withdrawal.error_rate", "-o", "learned (skin that bore load)"),
+                              ("withdrawal.error_rate_resting", "-s", "learned (resting skin)"),
+                              ("withdrawal.error_rate_shuffled", "-x", "shuffled control (bore load)"),
+                              ("withdrawal.error_rate_initial", "--", "initial weights (bore load)"),
+                              ("withdrawal.error_rate_uniform", "-.", "all muscles at once (bore load)"),
                               ("withdrawal.error_rate_all", ":", "learned (all withdrawable skin)")):
-        ax.plot(twitches, [row.get(key, np.nan) for row in rows], style, label=label)
+        if any(key in row for row in rows):
+            ax.plot(twitches, [row.get(key, np.nan) for row in rows], style, label=label, ms=4)
     ax.axhline(0.1, color="grey", lw=0.8)
     ax.set_xlabel("twitches")
     ax.set_ylabel("erroneous withdrawal reflexes")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=7, frameon=False, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

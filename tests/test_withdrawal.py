@@ -54,6 +54,12 @@ def test_reflex_test_reports_parts(infant):
     out = ReflexTest(n_stimuli=100).run(infant, q, skin_n > 0, np.maximum(field, 0), np.random.default_rng(1))
     assert out["withdrawal.error_rate"] == 0.0 and out["withdrawal.error_rate_all"] == 0.0
     assert {"withdrawal.error_rate.hands", "withdrawal.error_rate.limbs"} <= set(out)
+    assert np.isnan(out["withdrawal.error_rate_resting"]) and out["withdrawal.sites_resting"] == 0
+    # resting skin: load time >= rest_s; the flipped field errs there too
+    load_s = np.where(np.arange(field.shape[0]) % 2 == 0, 12.0, 0.5)
+    flipped = ReflexTest(n_stimuli=100).run(infant, q, load_s, np.maximum(-field, 0), np.random.default_rng(1))
+    assert flipped["withdrawal.error_rate_resting"] > 0.99
+    assert 0 < flipped["withdrawal.sites_resting"] < flipped["withdrawal.sites_loaded"]
 
 
 def _synthetic_run(field, twitching, steps=6000, seed=0, noise_n=0.002):
@@ -160,3 +166,89 @@ def test_receptive_fields_pool_within_a_link(infant):
     np.testing.assert_allclose(np.asarray(receptive_fields(skin).sum(axis=1)).ravel(), 1.0)
     assert np.all(skin.taxel_link[k.row] == skin.taxel_link[k.col])
     assert k.nnz > skin.n_taxels  # fields cover more than their own taxel
+
+
+def test_shuffled_control_stays_near_chance_while_the_rule_learns():
+    """The control credits each twitch's pressure change to a random muscle: same skin input,
+    no twitch identity. It must not learn the withdrawal field (the score needs its cause)."""
+    rng = np.random.default_rng(3)
+    field = rng.standard_normal((60, 6))
+    learner = WithdrawalLearner(dt_s=0.01, seed=1)
+    for b in _synthetic_run(field, twitching=np.arange(6)):
+        learner.observe(b)
+    sites = np.flatnonzero(withdrawable_sites(field))
+    initial = reflex_errors(learner_initial(60, 6, seed=1), field, sites).mean()
+    learned = reflex_errors(learner.weights, field, sites).mean()
+    control = reflex_errors(learner.control_weights, field, sites).mean()
+    assert initial >= 0.5 and learned <= 0.05
+    assert control >= 0.4  # a dense random row is right about half the time on a random field
+    # the control saw the same twitches (same column sums, different columns changed)
+    np.testing.assert_allclose(learner.control_weights.sum(axis=0), learner.weights.sum(axis=0))
+
+
+def _link_touch_run(link_field, steps=6000, seed=0, noise_n=0.002):
+    """Isolated twitches of M muscles; a twitch of m changes link l's contact force by
+    -0.02 N * link_field[l, m] (unloading where m withdraws the link), plus noise on every channel."""
+    rng = np.random.default_rng(seed)
+    n_l, n_m = link_field.shape
+    layout = SensorLayout(("j0", "j1"), tuple(f"m{k}" for k in range(n_m)), tuple(f"l{k}" for k in range(n_l)))
+    command = np.zeros((steps, n_m))
+    frames = 0.001 * rng.standard_normal((steps + 1, layout.size))
+    touch = layout.slices["touch"]
+    frames[:, touch] += 0.05
+    t = 5
+    while t < steps - 20:
+        m = rng.integers(n_m)
+        command[t:t + 5, m] = 0.5
+        frames[t + 1:t + 12, touch] += -0.02 * link_field[:, m]
+        t += int(rng.integers(15, 30))
+    frames[:, touch] += noise_n * rng.standard_normal((steps + 1, n_l))
+    return layout, command, frames
+
+
+def test_hebbian_touch_columns_score_against_the_withdrawal_truth():
+    """Touch on a link drives the muscles whose twitches unloaded it: on synthetic data the
+    per-link reflex withdraws (accuracy ~1) and a time-shuffled command (the control) does not."""
+    from types import SimpleNamespace
+
+    from robot_twitch.learn.hebbian import HebbianReflexLearner
+    from robot_twitch.withdrawal import touch_reflex_weights
+
+    rng = np.random.default_rng(5)
+    link_field = rng.standard_normal((30, 5))
+    taxel_link = np.repeat(np.arange(30), 4)
+    skin = SimpleNamespace(link_names=tuple(f"l{k}" for k in range(30)), taxel_link=taxel_link, n_taxels=120)
+    field = link_field[taxel_link]  # (T, M): every taxel of a link moves with it
+    sites = np.flatnonzero(withdrawable_sites(field))
+    layout, command, frames = _link_touch_run(link_field)
+
+    def accuracy(cmd):
+        learner = HebbianReflexLearner(dt_s=0.01)
+        for k in range(0, len(cmd), 100):
+            learner.observe(TransitionBatch(cmd[k:k + 100], frames[k:k + 100], frames[k + 1:k + 101], layout))
+        touch = learner.body_map()["hebbian_touch"]
+        assert touch.shape == (5, 30)
+        return 1.0 - reflex_errors(touch_reflex_weights(touch, layout.link_names, skin), field, sites).mean()
+
+    # ~1: a link that nearly every twitch loads can look unloaded by a muscle that leaves it
+    # alone (the covariance is taken about the link's mean force)
+    assert accuracy(command) >= 0.85
+    shuffled = command[np.random.default_rng(6).permutation(len(command))]
+    assert accuracy(shuffled) <= 0.7
+    # the true link field scores 1, its sign flip 0
+    w_true = touch_reflex_weights(-link_field.T, layout.link_names, skin)
+    assert reflex_errors(w_true, field, sites).mean() == 0.0
+    assert reflex_errors(touch_reflex_weights(link_field.T, layout.link_names, skin), field, sites).mean() == 1.0
+
+
+def test_hebbian_leaves_the_per_taxel_skin_out():
+    """The skin group (thousands of taxels) is not in the Hebbian covariance; touch per link is."""
+    from robot_twitch.learn.hebbian import HebbianReflexLearner
+
+    layout = SensorLayout(("j",), ("m0", "m1"), ("l0", "l1"), tuple(f"l0:{k}" for k in range(50)))
+    rng = np.random.default_rng(0)
+    frames = rng.random((101, layout.size))
+    learner = HebbianReflexLearner()
+    learner.observe(TransitionBatch(rng.random((100, 2)), frames[:-1], frames[1:], layout))
+    assert learner.correlation().shape == (2, layout.size - 50)
+    assert learner.body_map()["hebbian_touch"].shape == (2, 2)

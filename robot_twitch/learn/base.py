@@ -325,6 +325,7 @@ def layout_to_state(layout: SensorLayout | None) -> dict[str, list[str]] | None:
         "joint_names": list(layout.joint_names),
         "muscle_names": list(layout.muscle_names),
         "link_names": list(layout.link_names),
+        **({"taxel_names": list(layout.taxel_names)} if layout.taxel_names else {}),
     }
 
 
@@ -335,4 +336,5 @@ def layout_from_state(state: dict[str, Any] | None) -> SensorLayout | None:
         joint_names=tuple(str(n) for n in state["joint_names"]),
         muscle_names=tuple(str(n) for n in state["muscle_names"]),
         link_names=tuple(str(n) for n in state["link_names"]),
+        taxel_names=tuple(str(n) for n in state.get("taxel_names", ())),
     )

@@ -10,6 +10,13 @@ running means, where
   as in Marques et al. 2013, where it removes the posture confound) and its level after the
   step for rate-like groups (joint_vel, spindle_velocity, tendon_force, touch).
 
+Touch enters as the per-link normal force (the `touch` group, L links). The per-taxel `skin`
+group (thousands of channels, in the layout only when a skin learner runs) is left out: a full
+covariance over it would cost O(T^2) per step, and per-taxel touch is the job of the withdrawal
+and skin-map learners. The touch columns give a withdrawal reflex at link resolution: touch on
+link l drives muscle m with weight max(-C[m, l], 0), the muscles whose twitches unloaded the
+link (scored against the withdrawal truth: `robot_twitch.withdrawal.touch_reflex_weights`).
+
 Readout (see docs/learners.md): the reflex weight from the sensor of muscle k to the motor
 neuron of muscle i is W[i, k] = -C[i, k], a negative-feedback reflex that opposes the sensory
 consequence of the muscle's own action. Contracting i shortens its own spindle (C_ii < 0 ->
@@ -88,8 +95,13 @@ class HebbianReflexLearner:
         self._trace = out[-1].copy()
         return out
 
+    @staticmethod
+    def _n_sensors(layout: SensorLayout) -> int:
+        """Sensor channels correlated: all groups but the per-taxel skin (the last group)."""
+        return layout.slices["skin"].start if "skin" in layout.slices else layout.size
+
     def _sensor_signal(self, batch: TransitionBatch) -> np.ndarray:
-        y = batch.next_sensors.copy()
+        y = batch.next_sensors[:, :self._n_sensors(batch.layout)].copy()
         delta = batch.delta
         for g in RATE_GROUPS:
             sl = batch.layout.slices[g]
@@ -98,7 +110,7 @@ class HebbianReflexLearner:
 
     def observe(self, batch: TransitionBatch) -> None:
         self._layout = check_layout(batch, self._layout, self.name)
-        n_m, n_s = batch.command.shape[1], batch.layout.size
+        n_m, n_s = batch.command.shape[1], self._n_sensors(batch.layout)
         if self._moments is None:
             self._moments = RunningMoments(n_m + n_s, self.decay)
             self._trace = np.zeros(n_m)
@@ -107,7 +119,8 @@ class HebbianReflexLearner:
         self._moments.update(np.concatenate([x, y], axis=1))
 
     def correlation(self) -> np.ndarray:
-        """(M, S) Pearson correlation between motor signal i and sensor signal j."""
+        """(M, S) Pearson correlation between motor signal i and sensor signal j (S: the layout's
+        channels without the skin group)."""
         if self._moments is None or self._layout is None:
             raise ValueError(f"{self.name}: no data observed yet")
         n_m = len(self._layout.muscle_names)
@@ -124,7 +137,8 @@ class HebbianReflexLearner:
         """Named maps:
         ``hebbian_correlation`` (M, S); ``reflex_<group>`` (M motor, M sensor) for
         spindle_length, spindle_velocity, tendon_force; ``hebbian_joint_vel`` (M, J), the
-        twitch-triggered correlation of each muscle with joint velocity (an action-map proxy).
+        twitch-triggered correlation of each muscle with joint velocity (an action-map proxy);
+        ``hebbian_touch`` (M, L), the correlation of each muscle with each link's contact force.
         """
         corr = self.correlation()
         assert self._layout is not None
@@ -132,6 +146,7 @@ class HebbianReflexLearner:
         for g in MUSCLE_GROUPS:
             out[f"reflex_{g}"] = -corr[:, self._layout.slices[g]]
         out["hebbian_joint_vel"] = corr[:, self._layout.slices["joint_vel"]]
+        out["hebbian_touch"] = corr[:, self._layout.slices["touch"]]
         return out
 
     def state_dict(self) -> dict[str, Any]:

@@ -10,14 +10,26 @@ weakens it; the connections then encode each muscle's nociceptive withdrawal fie
 
 The rule here, per twitch of muscle m detected from the efference copy (its command crossing
 `onset_threshold` upward), with Δp_i the mean normal force on taxel i over the `window_s` after
-the onset minus the force just before it:
+the onset minus the force just before it (pooled by the receptive fields, below), and <Δp_i> the
+mean of that change over all twitches so far (of any muscle):
 
-    W[i, m] <- max(0, W[i, m] - eta * Δp_i / pressure_scale_n)     (unloading -> stronger)
-    W[:, m] <- W[:, m] * S_m / sum_i W[i, m]                          (normalisation)
+    W[i, m] <- max(0, W[i, m] - eta * (Δp_i - <Δp_i>) / pressure_scale_n)   (unloading -> stronger)
+    W[:, m] <- W[:, m] * S_m / sum_i W[i, m]                                  (normalisation)
 
 with S_m the column's initial sum: each muscle's total skin input is conserved (heterosynaptic
 normalisation), so strengthening some sites weakens the rest. Only columns of muscles that
 twitched change (the rule is efference-gated: a muscle that never twitches learns nothing).
+
+Why the mean is subtracted (a covariance rule, Sejnowski 1977, J Math Biol 4:303): the paper's
+measure is the correlation between a muscle's twitches and the skin input that follows, i.e. how
+much more a site unloads after this muscle's twitches than after twitches in general. Without
+the subtraction every twitch strengthens every loaded site for whatever muscle twitched (the
+whole body moves a little at each twitch and loaded skin tends to unload): the rows of loaded
+skin fill with many muscles, and since the strongest muscles are antigravity muscles a reflex
+that drives many muscles at once lifts loaded skin away from a support whichever they are. That
+non-specific part reached the same error rate as the learned weights in the shuffled control
+(measured on petersson2003, seeds 0-2: 0.30 vs 0.24 at 300 s; docs/learners.md), so it was
+taken out (a change made after seeing those results).
 
 The skin's input to the reflex pathway is each site's receptive field: the pressure pooled over
 nearby taxels of the same link with Gaussian weights (`receptive_field`, (T, T); built by
@@ -32,6 +44,12 @@ the learning rate and pressure scale, the weights' sign constraint (excitatory, 
 normalisation (column sums kept), and the initial weights: each site connects to each muscle
 with probability `connection_prob` (default 0.1), with a strength drawn uniformly in [0, 1)
 (`seed`): sparse, unstructured connections, no withdrawal-field structure before learning.
+
+The shuffled control (`control_weights`, always kept alongside): the same rule on the same
+pressure windows, from the same initial weights, but each twitch's window is credited to a
+muscle drawn uniformly at random (generator from `seed`) instead of the muscle that twitched.
+It keeps everything about the skin's input except which muscle caused it, so a reflex score
+that the control reaches as well does not need twitch-specific learning (docs/learners.md).
 Dense uniform weights would not do: the body generator makes antigravity muscles the strongest,
 so a dense random pattern already lifts most loaded skin off the mattress (about 0 % errors on
 the loaded sites, not the 64 % of rats at P10, Waldenström et al. 2003).
@@ -86,6 +104,10 @@ class WithdrawalLearner:
         self.weights: np.ndarray | None = None  # (T, M)
         self.column_sum: np.ndarray | None = None  # (M,)
         self.twitches = np.zeros(0, dtype=np.int64)  # (M,) twitches learned from
+        self.control_weights: np.ndarray | None = None  # (T, M) the shuffled control (module docstring)
+        self._control_rng = np.random.default_rng([self.seed, 16])
+        self.mean_delta_n: np.ndarray | None = None  # (T,) <Δp>: mean pooled change over twitches so far [N]
+        self.windows = 0  # twitch windows seen (of all muscles)
         self._prev_command: np.ndarray | None = None  # (M,)
         # twitches whose window is still open: muscle, baseline (T,), force sum (T,), steps seen
         self._pending: list[tuple[int, np.ndarray, np.ndarray, int]] = []
@@ -106,7 +128,10 @@ class WithdrawalLearner:
         self.layout = layout
         n_m = len(layout.muscle_names)
         self.weights = self.initial_weights()
+        self.control_weights = self.weights.copy()
         self.column_sum = self.weights.sum(axis=0)
+        self.mean_delta_n = np.zeros(self.weights.shape[0])
+        self.windows = 0
         self.twitches = np.zeros(n_m, dtype=np.int64)
         self._prev_command = np.zeros(n_m)
 
@@ -135,27 +160,41 @@ class WithdrawalLearner:
                 self._update(m, acc / seen - base)
 
     def _update(self, m: int, delta_p_n: np.ndarray) -> None:
-        """One twitch of muscle m followed by the pressure change delta_p_n (T,) [N]."""
+        """One twitch of muscle m followed by the pressure change delta_p_n (T,) [N]; the
+        shuffled control credits the same change to a random muscle."""
         if self.receptive_field is not None:
             delta_p_n = self.receptive_field @ delta_p_n
-        col = self.weights[:, m] - self.learning_rate * delta_p_n / self.pressure_scale_n
+        self.windows += 1
+        deviation = delta_p_n - self.mean_delta_n  # about the mean over the twitches before this one
+        self.mean_delta_n += deviation / self.windows
+        self._apply(self.weights, m, deviation)
+        self._apply(self.control_weights, int(self._control_rng.integers(self.weights.shape[1])), deviation)
+        self.twitches[m] += 1
+
+    def _apply(self, weights: np.ndarray, m: int, deviation_n: np.ndarray) -> None:
+        """The rule on column m of `weights` (in place) for a pressure change's deviation (T,) [N]."""
+        col = weights[:, m] - self.learning_rate * deviation_n / self.pressure_scale_n
         np.maximum(col, 0.0, out=col)
         total = col.sum()
         if total > 0:
             col *= self.column_sum[m] / total
-        self.weights[:, m] = col
-        self.twitches[m] += 1
+        weights[:, m] = col
 
     def body_map(self) -> dict[str, np.ndarray]:
         if self.weights is None:
             return {}
-        return {"withdrawal_weights": self.weights.copy(), "withdrawal_twitches": self.twitches.copy()}
+        return {"withdrawal_weights": self.weights.copy(), "withdrawal_twitches": self.twitches.copy(),
+                "withdrawal_control_weights": self.control_weights.copy()}
 
     def state_dict(self) -> dict[str, Any]:
         n_t = 0 if self.weights is None else self.weights.shape[0]
         return {"layout": None if self.layout is None else layout_to_state(self.layout),
                 "taxel_names": [] if self.layout is None else list(self.layout.taxel_names),
                 "weights": None if self.weights is None else self.weights.copy(),
+                "control_weights": None if self.control_weights is None else self.control_weights.copy(),
+                "control_rng": self._control_rng.bit_generator.state,
+                "mean_delta_n": None if self.mean_delta_n is None else self.mean_delta_n.copy(),
+                "windows": self.windows,
                 "column_sum": None if self.column_sum is None else self.column_sum.copy(),
                 "twitches": self.twitches.copy(),
                 "prev_command": None if self._prev_command is None else self._prev_command.copy(),
@@ -168,6 +207,13 @@ class WithdrawalLearner:
         layout = layout_from_state(state["layout"])
         self.layout = None if layout is None else replace(layout, taxel_names=tuple(str(n) for n in state["taxel_names"]))
         self.weights = None if state["weights"] is None else np.array(state["weights"], dtype=float)
+        control = state["control_weights"]
+        self.control_weights = None if control is None else np.array(control, dtype=float)
+        self._control_rng = np.random.default_rng()
+        self._control_rng.bit_generator.state = state["control_rng"]
+        mean = state["mean_delta_n"]
+        self.mean_delta_n = None if mean is None else np.array(mean, dtype=float)
+        self.windows = int(state["windows"])
         self.column_sum = None if state["column_sum"] is None else np.array(state["column_sum"], dtype=float)
         self.twitches = np.array(state["twitches"], dtype=np.int64)
         self._prev_command = None if state["prev_command"] is None else np.array(state["prev_command"], dtype=float)
