@@ -6,7 +6,7 @@
 Prints one row per condition: n, energy, twitches and the chosen metrics as mean ± half-width of
 the 95 % t interval over seeds (robot_twitch.sweep.mean_ci95, as in the sweep's aggregate.md).
 With --vs, a second table gives each other condition's difference from the one condition whose
-label contains the substring: (reference - other), with the 95 % Welch t interval of the
+label is CONDITION (or else contains it): (reference - other), with the 95 % Welch t interval of the
 difference of two means (unequal variances, Welch-Satterthwaite degrees of freedom), and
 "better"/"worse"/"tie" by whether that interval excludes 0 (for metrics where higher is better;
 not forward.nrmse). --labels renames the conditions, in the sweep's order. Seeds whose value is not a number
@@ -82,7 +82,7 @@ def main() -> None:
               f"{_fmt(*mean_ci95(_values(rs, 'twitches')))} | " + " | ".join(cells) + " |")
     if args.vs is None:
         return
-    ref = [label for label in groups if args.vs in label]
+    ref = [label for label in groups if label == args.vs] or [label for label in groups if args.vs in label]
     if len(ref) != 1:
         raise SystemExit(f"--vs {args.vs!r} matches {len(ref)} conditions: {ref}")
     ref_label = ref[0]
