@@ -18,7 +18,7 @@ Simulation and VectorSimulation call two kernels per control step:
 The geometry and the Hill force compute exactly what MusclePathModel.evaluate_rows
 (kinematics.py), hill_force_split and activation_step (muscle.py) compute, which stay the readable
 reference implementations (and serve calibration and the public `Body.moment_arms`);
-tests/test_muscle_kernel.py checks the two against each other and the mass matrix against Bullet.
+tests/body/test_body_muscle_kernel.py checks the two against each other and the mass matrix against Bullet.
 
 Why compiled: for one planar arm (2 joints, 6 muscles) the numpy version is ~70 array operations
 of 0.3-1 us each, about twice Bullet's own cost per control step; a loop over a few dozen

@@ -18,7 +18,7 @@ from robot_twitch.errors import DatasetError
 from robot_twitch.experiment import RunInterrupted, run_experiment
 from robot_twitch.motor.events import load_events
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECORDED = {
     "name": "recorded",
     "seed": 3,
