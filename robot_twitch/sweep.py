@@ -128,14 +128,14 @@ def _duration(seconds: float) -> str:
 
 def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[str] | None = None,
               out: Path = Path("runs"), backend: str = "local", workers: int = 2,
-              address: str | None = None, quiet: bool = False, seeds_per_process: int | None = None) -> Path:
+              address: str | None = None, quiet: bool = False, seeds_per_process: int = 1) -> Path:
     """Run the grid x seeds; write sweep.json, aggregate.csv/.md and plots; return the sweep dir.
 
     The seeds of a condition are handed out in batches of ``seeds_per_process``, each batch one
     process (a local worker or a Ray task) that steps its seeds in lockstep (robot_twitch.seeds);
-    every seed gets the results of its lone run. Default: ceil(seeds / workers), so that one
-    condition keeps every worker busy while each process pays its start-up once for several seeds
-    (docs/benchmarks.md, "Seeds batched in one process").
+    every seed gets the results of its lone run. A batch pays the process start-up once and needs
+    ~44 MB per extra seed instead of a ~270 MB process; the default, 1, was the faster on the
+    2-core machine it was measured on (docs/benchmarks.md, "Seeds batched in one process").
 
     Run directories are named after their condition and seed (NAME-KEY-VALUE-seedS-STAMP); a
     line on stderr after each run gives the runs done and the time left (unless `quiet`).
@@ -149,8 +149,6 @@ def run_sweep(config: str, grid: list[str], seeds: int | None, overrides: list[s
             load_config(config, [*overrides, f"{key}={json.dumps(v)}"])
     if seeds < 1:
         raise ConfigError(None, "--seeds", f"{seeds!r} must be >= 1")
-    if seeds_per_process is None:
-        seeds_per_process = -(-seeds // max(1, workers))
     if seeds_per_process < 1:
         raise ConfigError(None, "--seeds-per-process", f"{seeds_per_process!r} must be >= 1")
     check_writable_folder(out)

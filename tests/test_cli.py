@@ -193,9 +193,10 @@ def test_sweep_ray_backend_on_a_local_cluster(tiny_config, tmp_path):
     from robot_twitch.sweep import run_sweep
 
     sweep_dir = run_sweep(str(tiny_config), grid=[], seeds=2, overrides=["duration_s=2", "evaluation.reach_trials=0",
-                          "learners.names=[hebbian]"], out=tmp_path, backend="ray")
+                          "learners.names=[hebbian]"], out=tmp_path, backend="ray", seeds_per_process=2)
     records = json.loads((sweep_dir / "sweep.json").read_text())
-    assert len(records) == 2 and all(r["error"] is None for r in records)
+    assert len(records) == 2 and all(r["error"] is None for r in records)  # both seeds in one Ray task
+    assert [r["overrides"][-1] for r in records] == ["seed=1", "seed=2"]
 
 
 def test_config_reference_is_in_sync_with_the_code():
