@@ -20,7 +20,7 @@ import numpy as np
 from robot_twitch.config import LEARNER_NAMES
 from robot_twitch.datasets.minari_io import stream_from_minari
 from robot_twitch.datasets.offline import fit, make_learner
-from robot_twitch.evaluate import score_all
+from robot_twitch.evaluation import score_all
 from robot_twitch.learn import concat_batches
 
 

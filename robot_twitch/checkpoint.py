@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from robot_twitch.evaluation.forward import HELDOUT_BATCHES_KEPT
+from robot_twitch.learn.base import LearnerGroup, TransitionBatch
 from robot_twitch.runstate import (
     StateFileError,
     generator_from_state,
@@ -25,7 +27,12 @@ from robot_twitch.runstate import (
 )
 
 if TYPE_CHECKING:
-    from robot_twitch.experiment import ExperimentRun
+    from robot_twitch.body.spec import Body
+    from robot_twitch.learn.gate import ReafferenceGate
+    from robot_twitch.selftouch import SelfTouch
+    from robot_twitch.sensors import SensorModel
+    from robot_twitch.sensors_layout import SensorLayout
+    from robot_twitch.sim import Simulation
 
 CHECKPOINT_KIND = "checkpoint"
 RNG_NAMES = ("drive", "sensor", "heldout", "reach")
@@ -33,7 +40,35 @@ _SCALARS = ("step", "batch_index", "next_score_s", "next_checkpoint_s", "changes
             "moment_arm_count", "wall_s")
 
 
-def checkpoint_tree(runner: ExperimentRun) -> dict[str, Any]:
+class Checkpointed(Protocol):
+    """What a checkpoint is taken from and restored into (robot_twitch.experiment.ExperimentRun)."""
+
+    progress: Any  # the run's progress: step, counters, truth sums, metrics rows, held-out batches
+    body: Body
+    layout: SensorLayout
+    learners: LearnerGroup
+    gate: ReafferenceGate | None
+    selftouch: SelfTouch | None
+    frame: np.ndarray
+    drive_rng: np.random.Generator
+    sensor_rng: np.random.Generator
+    heldout_rng: np.random.Generator
+    reach_rng: np.random.Generator
+
+    @property
+    def sim(self) -> Simulation: ...
+
+    @property
+    def drive(self) -> Any: ...
+
+    @property
+    def sensors(self) -> SensorModel: ...
+
+    @property
+    def total_steps(self) -> int: ...
+
+
+def checkpoint_tree(runner: Checkpointed) -> dict[str, Any]:
     """Everything a resumed run needs, as plain data and numeric arrays."""
     p = runner.progress
     s = runner.sim.state
@@ -61,7 +96,7 @@ def checkpoint_tree(runner: ExperimentRun) -> dict[str, Any]:
     }
 
 
-def save_checkpoint(runner: ExperimentRun, path: Path) -> None:
+def save_checkpoint(runner: Checkpointed, path: Path) -> None:
     save_state(path, checkpoint_tree(runner), CHECKPOINT_KIND)
 
 
@@ -73,16 +108,13 @@ def checkpoint_time_s(path: Path) -> float | None:
         return None
 
 
-def load_checkpoint(runner: ExperimentRun, path: Path) -> dict[str, Any]:
+def load_checkpoint(runner: Checkpointed, path: Path) -> dict[str, Any]:
     """Read `path` and restore the runner's progress, drive, sensors, generators and learners.
 
     Returns the saved simulator state {joint_pos_rad, joint_vel_rad_s, activation, excitation,
     time_s} for the caller to put into a fresh Simulation. Raises StateFileError (one line) for
     any file that is not a complete checkpoint of this run.
     """
-    from robot_twitch.experiment import HELDOUT_BATCHES_KEPT
-    from robot_twitch.learn import TransitionBatch
-
     tree = load_state(path, CHECKPOINT_KIND)
     require(tree, path, {"progress": dict, "sim": dict, "frame": np.ndarray, "drive": dict, "sensors": dict,
                          "rngs": dict, "learners": dict})

@@ -115,7 +115,7 @@ class EvaluationSection:
     """Control steps allowed per reaching trial."""
     realign_tolerance: float = 0.02
     """After a body change, a map counts as re-aligned once its score is back within this
-    (absolute) distance of its pre-change score (realign.* metrics; robot_twitch.realign)."""
+    (absolute) distance of its pre-change score (realign.* metrics; robot_twitch.evaluation.realign)."""
 
     def __post_init__(self) -> None:
         if not self.every_s > 0:

@@ -33,12 +33,17 @@ from robot_twitch.checkpoint import checkpoint_time_s, load_checkpoint, save_che
 from robot_twitch.config import SKIN_LEARNERS, BodyChange, ExperimentConfig, dump_config, load_config
 from robot_twitch.datasets.stream import StreamRecorder, stream_meta
 from robot_twitch.errors import ConfigError, SimulationDiverged
-from robot_twitch.evaluate import BodyTruth, score_all
+from robot_twitch.evaluation import BodyTruth, body_truth, score_all, undefined_reason
+from robot_twitch.evaluation.forward import HELDOUT_BATCHES_KEPT
+from robot_twitch.evaluation.reach import reach_scores
+from robot_twitch.evaluation.realign import for_summary, realignment
 from robot_twitch.learn import TransitionBatch, concat_batches
 from robot_twitch.learn.gate import ReafferenceGate
 from robot_twitch.learn.registry import make_learners
 from robot_twitch.motor import DRIVE_REGISTRY, generate, make_drive, match_energy, save_events
+from robot_twitch.outputs import write_outputs
 from robot_twitch.rollout import Rollout
+from robot_twitch.run_record import RunRecord
 from robot_twitch.rundir import (
     HEARTBEAT_S,
     INCOMPLETE_SUFFIX,
@@ -61,7 +66,6 @@ from robot_twitch.withdrawal import LOADED_N
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
            "RunSession", "film", "run_experiment", "stop_on_signals"]
-HELDOUT_BATCHES_KEPT = 20
 
 
 class RunInterrupted(Exception):
@@ -82,12 +86,6 @@ def apply_body_change(body: Body, change: BodyChange, force_scale: np.ndarray, w
     """A new Body with the change applied by its registered kind (robot_twitch/body/changes.py);
     force_scale (M,) is updated in place, workdir receives the grown URDF of a scale_segment change."""
     return apply_change(body, change, force_scale, workdir)
-
-
-def body_truth(body: Body, moment_arms_mean: np.ndarray, force_scale: np.ndarray) -> BodyTruth:
-    """Truth for scoring: mean R over visited postures, zero rows for lost muscles."""
-    return BodyTruth(body.muscle_names, body.joint_names, moment_arms_mean * (force_scale > 0)[:, None],
-                     joint_edges=body.joint_edges(), link_edges=body.skeleton.link_edges())
 
 
 @dataclass
@@ -326,6 +324,31 @@ class ExperimentRun:
         out["skinmap.adjacency_shuffled"] = skinmap_scores(learner.node_xy, shuffled, pairs, parts,
                                                            learner.touched)["skinmap.adjacency"]
         return out
+
+    def record(self, run_dir: Path) -> RunRecord:
+        """The finished run as plain data for robot_twitch.outputs, with its final scores: the last
+        scoring's, the reach check (which steps the Simulation) and re-alignment after a change."""
+        p, config = self.progress, self.config
+        rows = p.metrics_rows
+        maps = self.learners.body_map()
+        truth = self.truth()
+        states = {learner.name: learner.state_dict() for learner in self.learners}
+        motor_map = maps.get("motor_map/motor_map")
+        final = dict(rows[-1]) if rows else {}
+        ev = config.evaluation
+        final.update(reach_scores(self.sim, p.force_scale, truth.moment_arms, motor_map, self.reach_rng, config.seed,
+                                  ev.reach_trials, ev.reach_steps))
+        if config.body_changes:
+            final.update(realignment(rows, config.body_changes[0].at_s, ev.realign_tolerance))
+        reason = undefined_reason(motor_map, "schema") if motor_map is not None else None
+        return RunRecord(
+            config=config, body=self.body, run_dir=run_dir, metrics_rows=rows,
+            metrics=for_summary({k: v for k, v in final.items() if k not in ("time_s", "twitches", "energy")}),
+            undefined={"schema": reason} if reason else {}, events=self.delivered_events(), maps=maps,
+            true_moment_arms=truth.moment_arms, learner_states=states,
+            simulated_s=self.sim_config.control_dt_s * p.step, energy=p.energy, wall_s=p.wall_s,
+            pushes=len(self.drive.pushes) if hasattr(self.drive, "pushes") else None,
+            selftouch=self.selftouch.summary() if self.selftouch is not None else None)
 
     # -- checkpoints -------------------------------------------------------------------
     def checkpoint_due(self) -> bool:
@@ -884,15 +907,14 @@ def film(config: ExperimentConfig, out_path: str | Path, seconds: float | None =
 
 def finish_run(runner: ExperimentRun, run_dir: Path) -> dict[str, Any]:
     """Write every artifact of a finished run into run_dir (still named *.incomplete)."""
-    from robot_twitch.outputs import write_outputs
-
     if runner.recorder is not None:
         runner.recorder.finish()
-    summary = write_outputs(runner, run_dir)
+    record = runner.record(run_dir)
+    summary = write_outputs(record)
     if runner.tensorboard is not None:
         from robot_twitch.plots import maps_figure
 
-        figure = maps_figure(runner.body, runner.learners.body_map(), runner.truth().moment_arms)
+        figure = maps_figure(record.body, record.maps, record.true_moment_arms)
         end_s = runner.progress.step * runner.sim_config.control_dt_s  # (the reach check has moved the sim's clock)
         runner.tensorboard.finish(runner.config.to_dict(), end_s, summary["metrics"], figure)
         runner.tensorboard = None

@@ -43,7 +43,7 @@ def maps_figure(body: Any, maps: dict[str, np.ndarray], truth: np.ndarray) -> An
 
     panels = [("true moment arms R (m)", truth, body.joint_names)]
     if "motor_map/motor_map" in maps:
-        from robot_twitch.evaluate import defined_rows, per_joint_scaled
+        from robot_twitch.evaluation import defined_rows, per_joint_scaled
 
         learned = np.asarray(maps["motor_map/motor_map"], dtype=float)
         panels.append(("motor map (schema), per-joint scaled", per_joint_scaled(learned, truth, defined_rows(learned)),

@@ -101,7 +101,7 @@ class TensorBoardLog:
         for key, value in numbers(row).items():
             if key != "time_s":
                 self.writer.add_scalar(metric_tag(key), value, step)
-        from robot_twitch.evaluate import defined_rows, per_joint_scaled
+        from robot_twitch.evaluation import defined_rows, per_joint_scaled
 
         for tag, key in MAP_IMAGES.items():
             matrix = true_moment_arms if key is None else maps.get(key)

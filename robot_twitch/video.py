@@ -35,7 +35,7 @@ from PIL import Image
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
 from robot_twitch.errors import SimulationDiverged
-from robot_twitch.evaluate import per_joint_scaled
+from robot_twitch.evaluation import per_joint_scaled
 from robot_twitch.overlay import draw_caption, draw_panel, map_agreement
 from robot_twitch.render import camera_matrices, draw_muscles, draw_skin, select_renderer
 from robot_twitch.rollout import Rollout
@@ -339,7 +339,7 @@ class MapPanel:
             learned = np.asarray(self.learner.body_map()["motor_map"], dtype=float)
         except (ValueError, KeyError, np.linalg.LinAlgError):
             return
-        # shown and scored as evaluate.py scores it: up to a positive scale per joint
+        # shown and scored as robot_twitch.evaluation scores it: up to a positive scale per joint
         truth = rollout.sim.state.moment_arms_m
         self.learned = per_joint_scaled(learned, truth, np.all(np.isfinite(learned), axis=1))
         self.curve.append((float(rollout.sim.state.time_s), map_agreement(self.learned, truth)))

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from robot_twitch.config import ExperimentConfig
 from robot_twitch.datasets.stream import RunStream
-from robot_twitch.evaluate import score_all
+from robot_twitch.evaluation import score_all
 from robot_twitch.learn.base import Learner, TransitionBatch, concat_batches
 from robot_twitch.learn.gate import ReafferenceGate
 from robot_twitch.learn.registry import make_learners

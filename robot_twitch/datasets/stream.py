@@ -36,7 +36,7 @@ from robot_twitch.typed import to_plain
 if TYPE_CHECKING:
     from robot_twitch.body.spec import Body
     from robot_twitch.config import ExperimentConfig
-    from robot_twitch.evaluate import BodyTruth
+    from robot_twitch.evaluation import BodyTruth
     from robot_twitch.learn.base import TransitionBatch
     from robot_twitch.motor.events import TwitchEvent
     from robot_twitch.sim import LimbState
@@ -328,7 +328,7 @@ class RunStream:
     def truth(self) -> BodyTruth:
         """The truth the live run scored against at its end: R(q) averaged over the steps since the
         last body change (summed in step order, as the run does), rows of lost muscles zeroed."""
-        from robot_twitch.evaluate import BodyTruth
+        from robot_twitch.evaluation import BodyTruth
 
         version = self.rows["body_version"][1:]
         arms = self.rows["moment_arms"][1:][version == version[-1]]

@@ -1,7 +1,7 @@
 """Body-schema learners: each observes TransitionBatch-es online and exports named maps.
 
 The torch forward models are imported lazily, so that importing the other learners (and
-robot_twitch.evaluate) does not pay for torch.
+robot_twitch.evaluation) does not pay for torch.
 """
 
 from typing import Any

@@ -26,7 +26,7 @@ swings the forearm back), and D^T = -M^-1 B. The readout removes the inertia:
 each muscle's moment-arm row with each joint scaled by that joint's viscosity: where the twitch
 leaves the limb once the viscous joints have absorbed its impulse. It is R up to a positive scale
 per muscle (F_max) and per joint (1 / b_j): the schema metrics compare maps up to these scales
-(robot_twitch/evaluate.py). ``decouple=False`` returns the raw response C.
+(robot_twitch/evaluation/action_map.py). ``decouple=False`` returns the raw response C.
 """
 
 from __future__ import annotations

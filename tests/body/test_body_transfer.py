@@ -12,8 +12,8 @@ import yaml
 from robot_twitch.body.transfer import posture_grid, tendon_transfer
 from robot_twitch.config import load_config
 from robot_twitch.errors import ConfigError
+from robot_twitch.evaluation.realign import NOT_WITHIN_RUN, realignment
 from robot_twitch.experiment import run_experiment
-from robot_twitch.realign import NOT_WITHIN_RUN, realignment
 
 # The biceps-to-triceps transfer of configs/exp6_body_change.yaml.
 TRANSFER = {"kind": "tendon_transfer", "muscle": "biceps", "joint": "elbow",

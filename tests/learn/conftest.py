@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from robot_twitch.evaluate import BodyTruth
+from robot_twitch.evaluation import BodyTruth
 from robot_twitch.learn.base import TransitionBatch
 from robot_twitch.learn.data import LinearBody, synthetic_twitch_batch
 

@@ -8,7 +8,7 @@ import yaml
 
 from robot_twitch.config import load_config
 from robot_twitch.errors import ConfigError
-from robot_twitch.evaluate import score_all
+from robot_twitch.evaluation import score_all
 from robot_twitch.experiment import RunInterrupted, run_experiment
 from robot_twitch.learn.gate import GateConfig, ReafferenceGate
 from robot_twitch.learn.motor_map import MotorMapLearner

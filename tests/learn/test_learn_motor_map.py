@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robot_twitch.evaluate import BodyTruth, score_action_map
+from robot_twitch.evaluation import BodyTruth, score_action_map
 from robot_twitch.learn import MotorMapLearner, TransitionBatch
 from robot_twitch.learn.data import LinearBody, default_moment_arms_m, twitch_commands
 

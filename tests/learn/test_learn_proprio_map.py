@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robot_twitch.evaluate import BodyTruth, score_action_map
+from robot_twitch.evaluation import BodyTruth, score_action_map
 from robot_twitch.learn import ProprioMapLearner, TransitionBatch
 
 from .conftest import BodyBatch, assert_state_equal, feed

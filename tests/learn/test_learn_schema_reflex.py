@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from robot_twitch.evaluate import score_reflex
+from robot_twitch.evaluation import score_reflex
 from robot_twitch.learn import SchemaReflexLearner
 
 from .conftest import assert_state_equal, feed

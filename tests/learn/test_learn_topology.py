@@ -4,7 +4,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from robot_twitch.evaluate import BodyTruth, score_topology
+from robot_twitch.evaluation import BodyTruth, score_topology
 from robot_twitch.learn import TopologyLearner, chow_liu_tree
 from robot_twitch.learn.data import LinearBody, chain_moment_arms_m, twitch_commands
 from robot_twitch.learn.topology import gaussian_mutual_information, muscle_joint_topology

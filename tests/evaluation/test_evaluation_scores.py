@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robot_twitch.evaluate import (
+from robot_twitch.evaluation import (
     BodyTruth,
     reflex_relations,
     score_action_map,
