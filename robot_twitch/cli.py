@@ -87,11 +87,26 @@ def _cmd_bodies(args: argparse.Namespace) -> int:
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
-    from robot_twitch.envs import ENV_REGISTRY
+    from robot_twitch.envs.tasks import TASK_REGISTRY
 
-    for env_id, (entry, _kwargs, steps) in ENV_REGISTRY.items():
-        print(f"{env_id:<28} {entry}  max_episode_steps={steps}")
+    for name, entry in TASK_REGISTRY.items():
+        meta = entry.meta
+        print(f"{meta['env_id']:<28} task={name:<10} max_episode_steps={meta['max_episode_steps']}  "
+              f"{meta['entry_point']}\n{'':<28} {entry.doc}")
     return EXIT_OK
+
+
+def _tasks_help() -> str:
+    """The registered tasks and the settings each takes (``task_config=``), from the registry."""
+    import dataclasses
+
+    from robot_twitch.envs.tasks import TASK_REGISTRY
+
+    lines = ["tasks (gymnasium.make(ID, task=NAME, task_config={...})):"]
+    for name, entry in TASK_REGISTRY.items():
+        keys = ", ".join(f.name for f in dataclasses.fields(entry.config)) if entry.config else "no settings"
+        lines.append(f"  {name}: {entry.doc} [{entry.meta['env_id']}; task_config: {keys}]")
+    return "\n".join(lines)
 
 
 def _check_video_options(args: argparse.Namespace) -> None:
@@ -195,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_cmd_export)
 
     sub.add_parser("bodies", help="list the built-in bodies").set_defaults(func=_cmd_bodies)
-    sub.add_parser("envs", help="list the gymnasium ids").set_defaults(func=_cmd_envs)
+    sub.add_parser("envs", help="list the gymnasium ids and their tasks", epilog=_tasks_help(),
+                   formatter_class=argparse.RawDescriptionHelpFormatter).set_defaults(func=_cmd_envs)
     return parser
 
 

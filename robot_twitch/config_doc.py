@@ -118,6 +118,26 @@ def _drive_tables() -> list[str]:
     return lines
 
 
+def _task_tables() -> list[str]:
+    """The registered tasks (gymnasium envs), each with its id and its settings (``task_config=``)."""
+    from robot_twitch.envs.tasks import TASK_REGISTRY
+
+    lines = ["## Tasks (gymnasium envs)", "",
+             "Not part of an experiment config: the gymnasium envs' tasks, from the task registry "
+             "(robot_twitch/envs/tasks.py `TASK_REGISTRY`). `gymnasium.make(ENV_ID, task_config={...})` takes "
+             "the keys below; `task=NAME` picks another registered task.", ""]
+    for name, entry in TASK_REGISTRY.items():
+        lines += [f"### `{name}`: `{entry.meta['env_id']}`", "", entry.doc, ""]
+        if entry.config is None:
+            lines += ["No settings.", ""]
+            continue
+        lines += ["| key | default | meaning |", "|---|---|---|"]
+        lines += [f"| `{f.name}` | `{_default(f)}` | {_field_doc(entry.config, f)} |"
+                  for f in dataclasses.fields(entry.config)]
+        lines.append("")
+    return lines
+
+
 def config_reference_markdown() -> str:
     extra = _registered()
     lines = [HEADER]
@@ -125,6 +145,7 @@ def config_reference_markdown() -> str:
         lines += _table(title, cls, extra)
     lines.append(FOOTER)
     lines += _drive_tables()
+    lines += _task_tables()
     return "\n".join(lines)
 
 

@@ -6,15 +6,17 @@ help are all read from the registry, so a new entry is known everywhere once it 
 
     DRIVE_REGISTRY.add("passive", PassiveDrive, PassiveConfig)
 
-Each entry is ``(factory, config, doc)``: what builds the part, the frozen dataclass of its
-settings (None when it has none) and a one-line description (by default the first line of the
-config's, else the factory's, docstring).
+Each entry is ``(factory, config, doc, meta)``: what builds the part, the frozen dataclass of its
+settings (None when it has none), a one-line description (by default the first line of the
+config's, else the factory's, docstring) and what else the family needs to know of it (e.g. a
+task's gymnasium id; empty for most families).
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 
@@ -27,6 +29,8 @@ class Entry(NamedTuple):
     """The frozen dataclass of its settings, or None."""
     doc: str
     """One line: what the part is."""
+    meta: Mapping[str, Any] = MappingProxyType({})
+    """Family-specific facts about the part (read-only), e.g. a task's gymnasium id."""
 
 
 class Registry(Mapping[str, Entry]):
@@ -40,13 +44,15 @@ class Registry(Mapping[str, Entry]):
         self.family = family
         self._entries: dict[str, Entry] = {}
 
-    def add(self, name: str, factory: Callable[..., Any], config: type | None = None, doc: str = "") -> None:
-        """Register ``factory`` (and its settings class ``config``) as ``name``."""
+    def add(self, name: str, factory: Callable[..., Any], config: type | None = None, doc: str = "",
+            **meta: Any) -> None:
+        """Register ``factory`` (and its settings class ``config``, and the family's ``meta``) as ``name``."""
         if not name.isidentifier():
             raise ValueError(f"{self.family} name {name!r} is invalid: expected a Python identifier")
         if name in self._entries:
             raise ValueError(f"{self.family} {name!r} is registered twice")
-        self._entries[name] = Entry(factory, config, doc or _first_line(config) or _first_line(factory))
+        self._entries[name] = Entry(factory, config, doc or _first_line(config) or _first_line(factory),
+                                    MappingProxyType(dict(meta)))
 
     def __getitem__(self, name: str) -> Entry:
         try:

@@ -1,4 +1,8 @@
-"""Gymnasium environments and their registry (ids are registered when robot_twitch is imported)."""
+"""Gymnasium environments and their registry (ids are registered when robot_twitch is imported).
+
+Every env id is a registered task (robot_twitch.envs.tasks.TASK_REGISTRY): its ``env_id``, its
+env class and its ``max_episode_steps`` come from the task's entry.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,19 @@ from typing import Any
 
 import gymnasium as gym
 
+from robot_twitch.envs.tasks import TASK_REGISTRY
+
 # Every env variant is one entry: id -> (entry point, default kwargs, max_episode_steps).
 ENV_REGISTRY: dict[str, tuple[str, dict[str, Any], int]] = {
-    "RobotTwitch/Limb-v0": ("robot_twitch.envs.limb:LimbEnv", {}, 1000),
-    "RobotTwitch/Reach-v0": ("robot_twitch.envs.reach:ReachEnv", {}, 300),
-    "RobotTwitch/ReachTip-v0": ("robot_twitch.envs.reach:ReachEnv", {"mode": "fingertip"}, 300),
-}
+    entry.meta["env_id"]: (entry.meta["entry_point"], {"task": name}, entry.meta["max_episode_steps"])
+    for name, entry in TASK_REGISTRY.items()}
 
 
 def register_envs() -> None:
     """Register every id in ENV_REGISTRY with gymnasium (idempotent)."""
-    for env_id, (entry_point, kwargs, max_steps) in ENV_REGISTRY.items():
+    for entry in TASK_REGISTRY.values():
+        env_id = entry.meta["env_id"]
         if env_id not in gym.registry:
+            entry_point, kwargs, max_steps = ENV_REGISTRY[env_id]
             gym.register(id=env_id, entry_point=entry_point, kwargs=kwargs, max_episode_steps=max_steps,
-                         vector_entry_point={"RobotTwitch/Limb-v0":
-                                             "robot_twitch.envs.vector:LimbVectorEnv"}.get(env_id))
+                         vector_entry_point=entry.meta.get("vector_entry_point"))

@@ -18,7 +18,7 @@ from gymnasium import spaces
 
 from robot_twitch.body.spec import Body, load_body
 from robot_twitch.envs.camera import CameraSpec, default_camera
-from robot_twitch.envs.tasks import PlantTask, Task
+from robot_twitch.envs.tasks import Task, make_task
 from robot_twitch.rollout import Rollout
 from robot_twitch.sensors import SensorConfig, SensorModel, sensor_groups
 from robot_twitch.sensors_layout import SensorLayout
@@ -59,11 +59,17 @@ class LimbEnv(gym.Env):
     step's own state arrays (no copies; shared with ``limb_state``, never read by the physics
     again). An integration blow-up (NaN or runaway speed) terminates the
     episode with ``info["blown_up"] = True``.
+
+    ``task`` names a registered task (robot_twitch.envs.tasks.TASK_REGISTRY; default "plant":
+    zero reward, never terminates) built for this env's body with ``task_config`` (its settings
+    class or a mapping of its fields), or is a task object already built for this body.
+    ``reset(options={"target_joint_pos": q})`` passes a target posture to a task that has one.
     """
 
     # render_fps is the control rate (one frame per step, real time); to film at a video frame
     # rate use robot_twitch.envs.wrappers.RecordVideo, which keeps one frame per 1/fps s.
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+    default_task = "plant"  # the task when none is named
 
     def __init__(
         self,
@@ -71,10 +77,11 @@ class LimbEnv(gym.Env):
         render_mode: str | None = None,
         sim_config: SimConfig | Mapping[str, Any] | None = None,
         sensor_config: SensorConfig | Mapping[str, Any] | None = None,
-        task: Task | None = None,
+        task: str | Task | None = None,
         flatten_observation: bool = False,
         reset_noise_rad: float = 0.0,
         render_size: tuple[int, int] = (320, 240),
+        task_config: Any = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; expected one of "
@@ -93,7 +100,7 @@ class LimbEnv(gym.Env):
         # gym envs read ideal sensors unless given a SensorConfig (experiments default to realistic)
         self.sensors = SensorModel(self.layout, self.body.muscle_params.max_isometric_force_n,
                                    sensor_config or SensorConfig(preset="ideal"))
-        self.task = task or PlantTask()
+        self.task: Task = self._make_task(task, task_config)
         self.flatten_observation = flatten_observation
         self.reset_noise_rad = reset_noise_rad
         self.camera: CameraSpec = default_camera(self.body)
@@ -126,13 +133,13 @@ class LimbEnv(gym.Env):
             q0 = np.clip(q0, self.body.kinematics.joint_lower, self.body.kinematics.joint_upper)
         self._state = self.rollout.reset(np.asarray(q0, dtype=float))
         self.sensors.reset(self._state)
-        self.task.reset(self, self.np_random)
+        self.task.reset(self.np_random, options.get("target_joint_pos"))
         return self._observation(), self._info({})
 
     def step(self, action: Any):
         excitation = self.validate_action(action)
         self._state = self.rollout.step(excitation)
-        reward, terms, task_done = self.task.evaluate(self, self._state)
+        reward, terms, task_done = self.task.evaluate(self._state)
         terminated = bool(task_done or self._state.blown_up)
         return self._observation(), reward, terminated, False, self._info(terms)
 
@@ -149,6 +156,20 @@ class LimbEnv(gym.Env):
         super().close()
 
     # -- helpers -------------------------------------------------------------------------
+    def _make_task(self, task: str | Task | None, task_config: Any) -> Task:
+        """The registered task named ``task`` (default: ``default_task``) for this env's body, built
+        with ``task_config``, or a task object already built for this body."""
+        if task is None or isinstance(task, str):
+            return make_task(task or self.default_task, self.body, task_config)
+        if task_config is not None:
+            raise ValueError("pass either a task object or task_config, not both")
+        body = getattr(task, "body", None)
+        if body is not self.body and (body is None or (body.name, body.joint_names, body.muscle_names)
+                                      != (self.body.name, self.body.joint_names, self.body.muscle_names)):
+            raise ValueError(f"the task was built for body {getattr(body, 'name', None)!r}, "
+                             f"the env has body {self.body.name!r}")
+        return task
+
     def validate_action(self, action: Any) -> np.ndarray:
         """Excitations as a new float64 (M,) array clipped to [0, 1]; ValueError for a wrong shape or NaN/inf."""
         n = self._n_muscles

@@ -1,7 +1,8 @@
 """RobotTwitch/Reach-v0: reach a target posture (or fingertip position) with the muscles.
 
-``ReachEnv`` is a LimbEnv whose task is a ``ReachTask`` (robot_twitch.envs.tasks) and whose
-observation carries the target, so that a policy can be conditioned on it:
+``ReachEnv`` is a LimbEnv whose task is a ``ReachTask`` (robot_twitch.envs.tasks: the registered
+tasks "reach" and "reach_tip") and whose observation carries the target, so that a policy can be
+conditioned on it:
 
     posture mode   target_joint_pos (J,) [rad]   the target posture q*
                    target_error (J,) [rad]        q* - q, q the observed (sensed) joint_pos
@@ -23,7 +24,7 @@ from gymnasium import spaces
 
 from robot_twitch.body.spec import Body
 from robot_twitch.envs.limb import LimbEnv
-from robot_twitch.envs.tasks import ReachTask
+from robot_twitch.envs.tasks import ReachTask, Task
 from robot_twitch.sensors import SensorConfig
 from robot_twitch.sim import SimConfig
 
@@ -34,13 +35,17 @@ class ReachEnv(LimbEnv):
     Args:
         body, render_mode, sim_config, sensor_config, flatten_observation, reset_noise_rad,
             render_size: as LimbEnv.
-        task: a ReachTask; built from ``mode`` and ``task_kwargs`` when None.
-        mode: "posture" (default) or "fingertip".
-        task_kwargs: ReachTask keyword arguments (tolerance_rad, hold_steps, effort_weight, ...).
+        task: "reach" (default: a target posture) or "reach_tip" (a fingertip position), or a
+            ReachTask built for this body.
+        task_config: the task's settings (ReachConfig / ReachTipConfig, or a mapping of their
+            fields: mode, tolerance_rad, hold_steps, effort_weight, ...).
 
     ``reset(options={"target_joint_pos": q_star})`` fixes the target posture for that episode
     (clipped to the joint range) instead of drawing it; ``options["joint_pos"]`` sets the start.
     """
+
+    default_task = "reach"
+    task: ReachTask
 
     def __init__(
         self,
@@ -48,23 +53,15 @@ class ReachEnv(LimbEnv):
         render_mode: str | None = None,
         sim_config: SimConfig | None = None,
         sensor_config: SensorConfig | None = None,
-        task: ReachTask | None = None,
+        task: str | ReachTask | None = None,
         flatten_observation: bool = False,
         reset_noise_rad: float = 0.0,
         render_size: tuple[int, int] = (320, 240),
-        mode: str = "posture",
-        task_kwargs: dict[str, Any] | None = None,
+        task_config: Any = None,
     ) -> None:
-        if task is None:
-            task = ReachTask(mode=mode, **(task_kwargs or {}))
-        elif not isinstance(task, ReachTask):
-            raise ValueError(f"ReachEnv needs a ReachTask, got {type(task).__name__}")
-        elif task_kwargs:
-            raise ValueError("pass either task or task_kwargs, not both")
         super().__init__(body=body, render_mode=render_mode, sim_config=sim_config,
                          sensor_config=sensor_config, task=task, flatten_observation=flatten_observation,
-                         reset_noise_rad=reset_noise_rad, render_size=render_size)
-        self.task: ReachTask = task
+                         reset_noise_rad=reset_noise_rad, render_size=render_size, task_config=task_config)
         self.target_spaces = self._target_spaces()
         if flatten_observation:
             n = self.layout.size + sum(int(np.prod(s.shape)) for s in self.target_spaces.values())
@@ -82,12 +79,11 @@ class ReachEnv(LimbEnv):
         return {"target_joint_pos": spaces.Box(kin.joint_lower, kin.joint_upper, shape=(n_j,), dtype=np.float64),
                 "target_error": spaces.Box(-np.inf, np.inf, shape=(n_j,), dtype=np.float64)}
 
-    # -- gymnasium API -------------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        options = dict(options or {})
-        target = options.pop("target_joint_pos", None)
-        self.task.pending_target = None if target is None else np.asarray(target, dtype=np.float64)
-        return super().reset(seed=seed, options=options)
+    def _make_task(self, task: str | Task | None, task_config: Any) -> Task:
+        made = super()._make_task(task, task_config)
+        if not isinstance(made, ReachTask):
+            raise ValueError(f"ReachEnv needs a ReachTask, got {type(made).__name__}")
+        return made
 
     # -- observation and info ------------------------------------------------------------------
     def target_observation(self, joint_pos: np.ndarray) -> dict[str, np.ndarray]:
@@ -99,7 +95,7 @@ class ReachEnv(LimbEnv):
             x_star = self.task.target_tip_pos
             assert x_star is not None
             return {"target_tip_pos": x_star.copy(),
-                    "tip_error": x_star - self.task.tip_position(self, joint_pos)}
+                    "tip_error": x_star - self.task.tip_position(joint_pos)}
         return {"target_joint_pos": q_star.copy(), "target_error": q_star - np.asarray(joint_pos)}
 
     def _observation(self) -> dict[str, np.ndarray] | np.ndarray:
@@ -117,6 +113,6 @@ class ReachEnv(LimbEnv):
         q_star = self.task.target_joint_pos
         info["is_success"] = bool(self.task.solved)
         info["target_joint_pos"] = None if q_star is None else q_star.copy()
-        info["distance"] = self.task.error(self, self.limb_state.joint_pos_rad)[0] if q_star is not None \
+        info["distance"] = self.task.error(self.limb_state.joint_pos_rad)[0] if q_star is not None \
             else float("nan")
         return info

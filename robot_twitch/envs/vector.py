@@ -53,8 +53,8 @@ class LimbVectorEnv(VectorEnv):
         if render_mode is not None:
             raise ValueError("LimbVectorEnv does not render; use gym.make('RobotTwitch/Limb-v0', "
                              "render_mode=...)")
-        if task is not None:
-            raise ValueError("LimbVectorEnv supports only the plant task (task=None)")
+        if task not in (None, "plant"):
+            raise ValueError(f"LimbVectorEnv supports only the plant task (task='plant'), got {task!r}")
         self.body = body if isinstance(body, Body) else load_body(body)
         self.num_envs = int(num_envs)
         self.sim = VectorSimulation(self.body, self.num_envs, sim_config, limbs_per_world=limbs_per_world)

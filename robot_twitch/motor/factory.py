@@ -69,7 +69,7 @@ def make_drive(
     """
     if name not in DRIVE_REGISTRY:
         raise ValueError(f"drive name {name!r} is invalid: expected one of {tuple(DRIVE_REGISTRY)}")
-    drive_cls, cfg_cls, _ = DRIVE_REGISTRY[name]
+    drive_cls, cfg_cls = DRIVE_REGISTRY[name][:2]
     if config is not None and not isinstance(config, cfg_cls):
         raise ValueError(
             f"config for drive {name!r} is a {type(config).__name__}: expected {cfg_cls.__name__}"

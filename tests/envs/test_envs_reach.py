@@ -10,7 +10,6 @@ from gymnasium.utils.env_checker import check_env
 import robot_twitch  # noqa: F401  (registers the ids)
 from robot_twitch.cli import main
 from robot_twitch.envs.schema import BodySchemaObservation, load_action_map
-from robot_twitch.envs.tasks import ReachTask
 from robot_twitch.learn import MotorMapLearner, PostureController, TransitionBatch
 from tests.conftest import BUILTIN_BODIES
 
@@ -47,7 +46,7 @@ def _target(seed: int, body: str = "planar_arm") -> np.ndarray:
     obs, info = env.reset(seed=seed)
     np.testing.assert_array_equal(obs["target_joint_pos"], info["target_joint_pos"])
     np.testing.assert_allclose(obs["target_error"], obs["target_joint_pos"] - obs["joint_pos"])
-    lo, hi = env.unwrapped.task.target_bounds(env.unwrapped)
+    lo, hi = env.unwrapped.task.target_bounds()
     env.close()
     return obs["target_joint_pos"], lo, hi
 
@@ -88,8 +87,8 @@ def test_reward_terms_are_named_and_sum_to_the_reward(env_id, error_term):
         assert terms[error_term] < 0 and terms["effort"] <= 0 and terms["success"] == 0
         assert not terminated
     # the success bonus is paid on the step that solves the task, which terminates the episode
-    task = ReachTask(hold_steps=3, tolerance_rad=0.2)
-    env2 = gym.make("RobotTwitch/Reach-v0", task=task)
+    env2 = gym.make("RobotTwitch/Reach-v0", task_config={"hold_steps": 3, "tolerance_rad": 0.2})
+    task = env2.unwrapped.task
     q0 = env2.unwrapped.body.initial_posture()
     env2.reset(seed=0, options={"target_joint_pos": q0, "joint_pos": q0})
     for k in range(3):
