@@ -45,14 +45,15 @@ class Registry(Mapping[str, Entry]):
         self._entries: dict[str, Entry] = {}
 
     def add(self, name: str, factory: Callable[..., Any], config: type | None = None, doc: str = "",
-            **meta: Any) -> None:
-        """Register ``factory`` (and its settings class ``config``, and the family's ``meta``) as ``name``."""
+            meta: Mapping[str, Any] | None = None) -> None:
+        """Register ``factory`` (and its settings class ``config``, and the family's ``meta``) as
+        ``name``; ``add(name, *entry)`` registers a copy of an entry."""
         if not name.isidentifier():
             raise ValueError(f"{self.family} name {name!r} is invalid: expected a Python identifier")
         if name in self._entries:
             raise ValueError(f"{self.family} {name!r} is registered twice")
         self._entries[name] = Entry(factory, config, doc or _first_line(config) or _first_line(factory),
-                                    MappingProxyType(dict(meta)))
+                                    MappingProxyType(dict(meta or {})))
 
     def __getitem__(self, name: str) -> Entry:
         try:

@@ -231,14 +231,13 @@ TASK_REGISTRY = Registry("task")
 """Task name -> Entry(factory(body, config) -> Task, settings class, doc, meta: the gymnasium id
 (``env_id``), the env class (``entry_point``), ``max_episode_steps`` and a ``vector_entry_point``
 where there is one)."""
-TASK_REGISTRY.add("plant", PlantTask, None, env_id="RobotTwitch/Limb-v0",
-                  entry_point="robot_twitch.envs.limb:LimbEnv", max_episode_steps=1000,
-                  vector_entry_point="robot_twitch.envs.vector:LimbVectorEnv")
-TASK_REGISTRY.add("reach", ReachTask, ReachConfig, "Reach a target posture (joint angles).",
-                  env_id="RobotTwitch/Reach-v0", entry_point="robot_twitch.envs.reach:ReachEnv",
-                  max_episode_steps=300)
-TASK_REGISTRY.add("reach_tip", _reach_tip, ReachTipConfig, env_id="RobotTwitch/ReachTip-v0",
-                  entry_point="robot_twitch.envs.reach:ReachEnv", max_episode_steps=300)
+TASK_REGISTRY.add("plant", PlantTask, None, meta={
+    "env_id": "RobotTwitch/Limb-v0", "entry_point": "robot_twitch.envs.limb:LimbEnv", "max_episode_steps": 1000,
+    "vector_entry_point": "robot_twitch.envs.vector:LimbVectorEnv"})
+TASK_REGISTRY.add("reach", ReachTask, ReachConfig, "Reach a target posture (joint angles).", meta={
+    "env_id": "RobotTwitch/Reach-v0", "entry_point": "robot_twitch.envs.reach:ReachEnv", "max_episode_steps": 300})
+TASK_REGISTRY.add("reach_tip", _reach_tip, ReachTipConfig, meta={
+    "env_id": "RobotTwitch/ReachTip-v0", "entry_point": "robot_twitch.envs.reach:ReachEnv", "max_episode_steps": 300})
 
 
 def make_task(name: str, body: Body, config: Any = None) -> Task:
