@@ -49,7 +49,7 @@ class Checkpointed(Protocol):
     learners: LearnerGroup
     gate: ReafferenceGate | None
     selftouch: SelfTouch | None
-    frame: np.ndarray
+    reading: np.ndarray
     drive_rng: np.random.Generator
     sensor_rng: np.random.Generator
     heldout_rng: np.random.Generator
@@ -85,7 +85,7 @@ def checkpoint_tree(runner: Checkpointed) -> dict[str, Any]:
         },
         "sim": {"joint_pos_rad": s.joint_pos_rad, "joint_vel_rad_s": s.joint_vel_rad_s,
                 "activation": s.activation, "excitation": s.excitation, "time_s": runner.sim.time_s},
-        "frame": runner.frame,
+        "frame": runner.reading,  # the file key keeps its old name: checkpoints already written stay readable
         "drive": {"steps_taken": int(runner.drive.steps_taken), "n_events": len(runner.drive.events),
                   # A closed-loop drive cannot be replayed without the body: its state is saved.
                   **({"state": runner.drive.state_dict()} if hasattr(runner.drive, "state_dict") else {})},
@@ -177,6 +177,6 @@ def load_checkpoint(runner: Checkpointed, path: Path) -> dict[str, Any]:
             raise StateFileError(path, "progress.skin_load_steps is missing or has the wrong shape: "
                                        "not a checkpoint of this run")
         p.skin_load_steps = loaded.astype(np.int64)
-    runner.frame = tree["frame"]
+    runner.reading = tree["frame"]
     runner.drive_rng, runner.sensor_rng, runner.heldout_rng, runner.reach_rng = (rngs[n] for n in RNG_NAMES)
     return tree["sim"]

@@ -198,12 +198,12 @@ class ExperimentRun:
         return self.rollout.sensors  # type: ignore[return-value]
 
     @property
-    def frame(self) -> np.ndarray:
+    def reading(self) -> np.ndarray:
         """The last flat sensor reading (S,): the next batch's first."""
         return self.rollout.reading  # type: ignore[return-value]
 
-    @frame.setter
-    def frame(self, reading: np.ndarray) -> None:
+    @reading.setter
+    def reading(self, reading: np.ndarray) -> None:
         self.rollout.reading = reading
 
     def delivered_events(self) -> list:
@@ -702,7 +702,7 @@ class RunSession:
                 if config.outputs.dataset:
                     runner.recorder = StreamRecorder.create(
                         run_dir, stream_meta(config, runner.body, runner.layout, HELDOUT_BATCHES_KEPT),
-                        runner.sim.state, runner.frame, runner.drive.sleep_state.code, runner.progress.force_scale)
+                        runner.sim.state, runner.reading, runner.drive.sleep_state.code, runner.progress.force_scale)
                 runner.save_checkpoint(run_dir / CHECKPOINT_FILE)
             else:
                 runner.load_checkpoint(run_dir / CHECKPOINT_FILE)
