@@ -263,7 +263,9 @@ class ExperimentRun:
         """The withdrawal reflex test (robot_twitch/withdrawal.py) at the current posture: learned
         weights, and on the same stimuli the learner's initial weights (the untrained level), its
         shuffled control, the uniform all-muscle reflex and, with the hebbian learner, its per-link
-        touch reflex; each on skin that bore load and on resting skin (ReflexTest);
+        touch reflex; each on skin that bore load and on resting skin (ReflexTest), with the
+        per-muscle receptive-field match on the first (withdrawal.field_match; the uniform
+        reflex scores 0, chance, by construction);
         the skin map's scores (learn/skinmap.py)."""
         out = self.skinmap_scores()
         if "withdrawal" not in self.config.learners.names:
@@ -291,6 +293,7 @@ class ExperimentRun:
             res = test_run(weights)
             out[f"withdrawal.error_rate_{name}"] = res["withdrawal.error_rate"]
             out[f"withdrawal.error_rate_resting_{name}"] = res["withdrawal.error_rate_resting"]
+            out[f"withdrawal.field_match_{name}"] = res.get("withdrawal.field_match", float("nan"))
         if "hebbian" in self.config.learners.names:  # the Hebbian learner's touch columns (per link)
             from robot_twitch.withdrawal import touch_reflex_weights
 
@@ -298,6 +301,7 @@ class ExperimentRun:
             res = test_run(touch_reflex_weights(touch, self.layout.link_names, self.body.skin))
             out["reflex.touch_withdrawal_accuracy"] = 1.0 - res["withdrawal.error_rate"]
             out["reflex.touch_withdrawal_accuracy_resting"] = 1.0 - res["withdrawal.error_rate_resting"]
+            out["reflex.touch_field_match"] = res["withdrawal.field_match"]
         return out
 
     def skinmap_scores(self) -> dict[str, float]:

@@ -36,6 +36,7 @@ import numpy as np
 
 from robot_twitch.body.skin import skin_part
 from robot_twitch.body.spec import Body
+from robot_twitch.learn.base import spearman_rho
 
 
 def joint_action(body: Body, q: np.ndarray) -> np.ndarray:
@@ -100,6 +101,40 @@ def touch_reflex_weights(touch_corr: np.ndarray, link_names: tuple[str, ...] | l
     return out
 
 
+FIELD_MIN_SITES = 5  # a muscle's field is scored when it moves at least this many tested sites
+
+
+def field_match(weights: np.ndarray, field: np.ndarray, sites: np.ndarray,
+                min_sites: int = FIELD_MIN_SITES, rel_tol: float = 1e-3) -> tuple[float, int]:
+    """Per-muscle receptive-field match of the learned weights to the withdrawal truth.
+
+    Petersson et al. (2003, Fig. 3) compare each muscle's withdrawal field (the skin from which
+    it is driven) with the skin it moves away. For each muscle m: the Spearman rank correlation,
+    over the tested sites i that m moves at all (|w_im| > rel_tol x the body's largest speed),
+    of the learned column W[i, m] with the true withdrawal speed w_im (> 0: away from a
+    stimulus). 1: the muscle is driven most from the sites it withdraws fastest; -1: from the
+    sites it pushes into the stimulus; 0 (chance): no relation. A column that is constant over
+    those sites has no ranking and scores 0, so the all-muscle reflex (W = 1) scores exactly
+    chance: unlike the error rate, this score needs specific, per-muscle structure.
+
+    weights, field: (T, M); sites: (n,) tested taxel indices (chosen without the truth; the
+    truth only decides which of them each muscle moves). Returns (mean over the muscles that
+    move >= min_sites tested sites with a non-constant truth there, that number of muscles);
+    (nan, 0) when no muscle qualifies.
+    """
+    w = np.asarray(weights, dtype=float)[sites]
+    f = np.asarray(field, dtype=float)[sites]
+    top = float(np.abs(field).max()) if np.size(field) else 0.0
+    rhos = []
+    for m in range(f.shape[1]):
+        moved = np.abs(f[:, m]) > rel_tol * top
+        if moved.sum() < min_sites or np.ptp(f[moved, m]) == 0:
+            continue
+        col = w[moved, m]
+        rhos.append(spearman_rho(col, f[moved, m]) if np.ptp(col) > 0 else 0.0)
+    return (float(np.mean(rhos)) if rhos else float("nan")), len(rhos)
+
+
 LOADED_N = 1e-3  # a taxel bears load above this normal force [N] (below: sensor noise, 2 mN sd)
 
 
@@ -130,13 +165,15 @@ class ReflexTest:
         anything), .error_rate_resting (skin that bore load for >= rest_s in total: where twitches
         of the few muscles that withdraw a site had time to happen while it rested), .error_rate_all
         (any withdrawable site) and .error_rate.<part> (the loaded sites of each body part); the
-        pools' sizes .sites_loaded, .sites_resting. A bool load_s counts as loaded, never resting."""
+        pools' sizes .sites_loaded, .sites_resting; on the stimuli of .error_rate the per-muscle
+        receptive-field match .field_match (field_match) and .field_muscles, the number of muscles
+        it averages. A bool load_s counts as loaded, never resting."""
         field = withdrawal_field(body, q)
         ok = withdrawable_sites(field)
         load_s = np.asarray(load_s, dtype=float)
         loaded = ok & (load_s > 0)
         resting = ok & (load_s >= self.rest_s)
-        out: dict[str, float] = {}
+        out: dict[str, float] = {"withdrawal.field_match": float("nan"), "withdrawal.field_muscles": 0.0}
         for key, pool in (("withdrawal.error_rate", loaded), ("withdrawal.error_rate_resting", resting),
                           ("withdrawal.error_rate_all", ok)):
             idx = np.flatnonzero(pool)
@@ -147,6 +184,8 @@ class ReflexTest:
             errors = reflex_errors(weights, field, sites)
             out[key] = float(errors.mean())
             if key == "withdrawal.error_rate":
+                out["withdrawal.field_match"], n_muscles = field_match(weights, field, sites)
+                out["withdrawal.field_muscles"] = float(n_muscles)
                 parts = np.array([skin_part(body.skin.link_names[k]) for k in body.skin.taxel_link[sites]])
                 for part in sorted(set(parts)):
                     out[f"withdrawal.error_rate.{part}"] = float(errors[parts == part].mean())

@@ -9,6 +9,7 @@ from robot_twitch.learn.withdrawal import WithdrawalLearner
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.withdrawal import (
     ReflexTest,
+    field_match,
     reflex_errors,
     site_jacobians,
     withdrawable_sites,
@@ -60,6 +61,25 @@ def test_reflex_test_reports_parts(infant):
     flipped = ReflexTest(n_stimuli=100).run(infant, q, load_s, np.maximum(-field, 0), np.random.default_rng(1))
     assert flipped["withdrawal.error_rate_resting"] > 0.99
     assert 0 < flipped["withdrawal.sites_resting"] < flipped["withdrawal.sites_loaded"]
+
+
+def test_field_match_needs_per_muscle_structure(infant):
+    """The per-muscle receptive-field score: the true field ranks its own sites (1), its sign
+    flip and a field of other sites do not, and the all-muscle reflex (W = 1) has no ranking
+    (exactly 0, chance) although it scores a low error rate on the same stimuli."""
+    field = withdrawal_field(infant, infant.initial_posture())
+    rng = np.random.default_rng(0)
+    sites = np.sort(rng.choice(field.shape[0], size=200, replace=False))  # drawn without the truth
+    true, n_muscles = field_match(field, field, sites)
+    assert true == pytest.approx(1.0) and n_muscles >= 20
+    assert field_match(np.maximum(field, 0), field, sites)[0] > 0.8  # excitatory part of the truth
+    assert field_match(np.maximum(-field, 0), field, sites)[0] < -0.7
+    assert field_match(-field, field, sites)[0] == pytest.approx(-1.0)
+    assert abs(field_match(field[rng.permutation(field.shape[0])], field, sites)[0]) < 0.15
+    assert field_match(np.ones_like(field), field, sites) == (0.0, n_muscles)
+    # the same muscles are averaged whatever the weights: the truth alone picks them
+    assert field_match(rng.random(field.shape), field, sites)[1] == n_muscles
+    assert np.isnan(field_match(field, field, sites[:2])[0])  # too few sites for any muscle
 
 
 def _synthetic_run(field, twitching, steps=6000, seed=0, noise_n=0.002):
@@ -147,6 +167,11 @@ def test_petersson2003_run_scores_the_reflex_and_resumes_identically(tmp_path):
     assert len(rows) == 2 and all(0 <= float(r["withdrawal.error_rate_all"]) <= 1 for r in rows)
     summary = json.loads((straight.run_dir / "summary.json").read_text())
     assert "withdrawal.error_rate" in summary["metrics"]
+    for key in ("withdrawal.field_match", "withdrawal.field_match_shuffled", "withdrawal.field_match_initial"):
+        assert key in rows[-1] and key in summary["metrics"]
+    # every muscle at once has no ranking: chance (0) wherever some muscle's field is scored
+    assert all(float(r["withdrawal.field_match_uniform"]) == 0.0 or float(r["withdrawal.field_muscles"]) == 0
+               for r in rows)
 
     def stop_after_3s(runner):
         if runner.sim.time_s >= 3.0:
@@ -182,6 +207,11 @@ def test_shuffled_control_stays_near_chance_while_the_rule_learns():
     control = reflex_errors(learner.control_weights, field, sites).mean()
     assert initial >= 0.5 and learned <= 0.05
     assert control >= 0.4  # a dense random row is right about half the time on a random field
+    # per muscle: the learned columns rank the sites each muscle withdraws, the control's do not
+    everywhere = np.arange(60)
+    assert field_match(learner.weights, field, everywhere)[0] >= 0.7
+    assert field_match(learner.control_weights, field, everywhere)[0] <= 0.3
+    assert abs(field_match(learner_initial(60, 6, seed=1), field, everywhere)[0]) <= 0.3
     # the control saw the same twitches (same column sums, different columns changed)
     np.testing.assert_allclose(learner.control_weights.sum(axis=0), learner.weights.sum(axis=0))
 
