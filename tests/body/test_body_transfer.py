@@ -1,8 +1,8 @@
-"""Body changes that change the schema: tendon transfer, a lost muscle, and re-alignment."""
+"""Body changes that change the schema: tendon transfer, a lost muscle, and re-alignment after them
+(the re-alignment scores alone: tests/evaluation/test_evaluation_realign.py)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import yaml
 from robot_twitch.body.transfer import posture_grid, tendon_transfer
 from robot_twitch.config import load_config
 from robot_twitch.errors import ConfigError
-from robot_twitch.evaluation.realign import NOT_WITHIN_RUN, realignment
+from robot_twitch.evaluation.realign import NOT_WITHIN_RUN
 from robot_twitch.experiment import run_experiment
 
 # The biceps-to-triceps transfer of configs/exp6_body_change.yaml.
@@ -64,18 +64,6 @@ def test_a_transfer_that_flips_nothing_is_rejected(bodies, tmp_path):
                                     "body_changes": [{"at_s": 5, **bad}]}))
     with pytest.raises(ConfigError, match=r"body_changes\[0\]\.insertion_m: .*does not flip"):
         load_config(path)
-
-
-def test_realignment_scores_from_metric_rows():
-    rows = [{"time_s": 10.0, "twitches": 5, "schema.cosine": 0.98, "forward.nrmse": 0.3},
-            {"time_s": 20.0, "twitches": 9, "schema.cosine": 0.99, "forward.nrmse": 0.3},
-            {"time_s": 30.0, "twitches": 14, "schema.cosine": 0.70, "forward.nrmse": 0.5},
-            {"time_s": 40.0, "twitches": 20, "schema.cosine": 0.98, "forward.nrmse": 0.45}]
-    out = realignment(rows, change_s=20.0, tolerance=0.02)
-    assert out["realign.schema.cosine_s"] == 20.0 and out["realign.schema.cosine_twitches"] == 11.0
-    assert out["realign.schema.cosine_drop"] == pytest.approx(0.29)
-    assert math.isinf(out["realign.forward.nrmse_s"]) and out["realign.forward.nrmse_realigned"] == 0.0
-    assert realignment(rows, change_s=45.0) == {}  # nothing scored after the change
 
 
 def _run(tmp_path: Path, name: str, **extra) -> dict:
