@@ -219,6 +219,7 @@ def condition_label(condition: dict[str, Any]) -> str:
 
 BUDGET_NAMES = ("twitches", "energy", "simulated_s")
 LEGEND_WRAP_CHARS = 70
+LEGEND_CHARS_PER_IN = 15
 
 
 def aggregate_rows(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -299,7 +300,9 @@ def plot_sweep_curves(sweep_dir: Path, groups: dict[str, list[dict]]) -> None:
     # Long condition labels (a grid over a whole block, e.g. drive.twitch={...}) are wrapped and
     # get one legend column, and the figure grows by the legend's height so nothing is cut off.
     wrapped = {label: textwrap.fill(label, LEGEND_WRAP_CHARS) for label in curves}
-    legend_cols = 1 if max(len(label) for label in curves) > LEGEND_WRAP_CHARS else min(3, len(curves))
+    # Columns that fit across the figure: ~15 characters of 8 pt text per inch, plus the handle.
+    fit_cols = max(1, int(4.2 * n_cols * LEGEND_CHARS_PER_IN) // (max(len(label) for label in curves) + 6))
+    legend_cols = 1 if max(len(label) for label in curves) > LEGEND_WRAP_CHARS else min(3, len(curves), fit_cols)
     lines = [w.count("\n") + 1 for w in wrapped.values()]
     legend_lines = sum(max(lines[k:k + legend_cols]) for k in range(0, len(lines), legend_cols))
     legend_in = 0.2 + 0.17 * legend_lines
