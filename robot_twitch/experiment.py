@@ -37,6 +37,8 @@ from robot_twitch.evaluation import BodyTruth, body_truth, score_all, undefined_
 from robot_twitch.evaluation.forward import HELDOUT_BATCHES_KEPT
 from robot_twitch.evaluation.reach import reach_scores
 from robot_twitch.evaluation.realign import for_summary, realignment
+from robot_twitch.evaluation.touch import touch_scores
+from robot_twitch.evaluation.withdrawal import LOADED_N
 from robot_twitch.learn import TransitionBatch, concat_batches
 from robot_twitch.learn.gate import ReafferenceGate
 from robot_twitch.learn.registry import make_learners
@@ -61,7 +63,6 @@ from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimSnapshot, Simulation
 from robot_twitch.threads import one_blas_thread
 from robot_twitch.video import DemoResult, MapPanel, VideoFrames, n_video_frames, video_format
-from robot_twitch.withdrawal import LOADED_N
 
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
@@ -260,74 +261,11 @@ class ExperimentRun:
         return scores
 
     def touch_scores(self) -> dict[str, float]:
-        """The withdrawal reflex test (robot_twitch/withdrawal.py) at the current posture: learned
-        weights, and on the same stimuli the learner's initial weights (the untrained level), its
-        shuffled control, the uniform all-muscle reflex and, with the hebbian learner, its per-link
-        touch reflex; each on skin that bore load and on resting skin (ReflexTest), with the
-        per-muscle receptive-field match on the first (withdrawal.field_match; the uniform
-        reflex scores 0, chance, by construction);
-        the skin map's scores (learn/skinmap.py)."""
-        out = self.skinmap_scores()
-        if "withdrawal" not in self.config.learners.names:
-            return out
-        from robot_twitch.withdrawal import ReflexTest
-
-        learner = self.learners["withdrawal"]
-        if learner.weights is None:
-            return {}
-        state = self.sim.state
-        # stimuli drawn afresh at every test, from (seed, test number): resumed runs draw the same
-        draw = len(self.progress.metrics_rows)
-        test = ReflexTest()
-        load_s = self.progress.skin_load_steps * self.sim_config.control_dt_s
-        q = state.joint_pos_rad
-
-        def test_run(weights: np.ndarray) -> dict[str, float]:  # the same stimuli for every weight matrix
-            return test.run(self.body, q, load_s, weights, np.random.default_rng([self.config.seed, 16, draw]))
-
-        out.update(test_run(learner.weights))
-        controls = {"initial": learner.initial_weights(), "shuffled": learner.control_weights,
-                    # every muscle at once: what a reflex with no site-specific structure scores
-                    "uniform": np.ones_like(learner.weights)}
-        for name, weights in controls.items():
-            res = test_run(weights)
-            out[f"withdrawal.error_rate_{name}"] = res["withdrawal.error_rate"]
-            out[f"withdrawal.error_rate_resting_{name}"] = res["withdrawal.error_rate_resting"]
-            out[f"withdrawal.field_match_{name}"] = res.get("withdrawal.field_match", float("nan"))
-        if "hebbian" in self.config.learners.names:  # the Hebbian learner's touch columns (per link)
-            from robot_twitch.withdrawal import touch_reflex_weights
-
-            touch = self.learners["hebbian"].body_map()["hebbian_touch"]
-            res = test_run(touch_reflex_weights(touch, self.layout.link_names, self.body.skin))
-            out["reflex.touch_withdrawal_accuracy"] = 1.0 - res["withdrawal.error_rate"]
-            out["reflex.touch_withdrawal_accuracy_resting"] = 1.0 - res["withdrawal.error_rate_resting"]
-            out["reflex.touch_field_match"] = res["withdrawal.field_match"]
-        return out
-
-    def skinmap_scores(self) -> dict[str, float]:
-        """skinmap.* of the learned map, and its two controls on the same touched afferents:
-        skinmap.adjacency_initial (placed by the initial weights, a map that never saw touch) and
-        skinmap.adjacency_shuffled (the learned places with the afferents shuffled over the touched
-        skin: the body's neighbourhoods no longer match, generator from the seed)."""
-        if "skinmap" not in self.config.learners.names or self.learners["skinmap"].weights is None:
-            return {}
-        from robot_twitch.body.skin import skin_part
-        from robot_twitch.learn.skinmap import neighbour_pairs, skinmap_scores
-
-        learner, skin = self.learners["skinmap"], self.body.skin
-        pairs = neighbour_pairs(skin)
-        parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
-        nodes = learner.taxel_nodes()
-        out = skinmap_scores(learner.node_xy, nodes, pairs, parts, learner.touched, learner.contacted)
-        initial = learner.taxel_nodes(learner.initial_weights(skin.n_taxels))
-        out["skinmap.adjacency_initial"] = skinmap_scores(learner.node_xy, initial, pairs, parts,
-                                                          learner.touched)["skinmap.adjacency"]
-        idx = np.flatnonzero(learner.touched)
-        shuffled = nodes.copy()
-        shuffled[idx] = nodes[np.random.default_rng([self.config.seed, 16, 2]).permutation(idx)]
-        out["skinmap.adjacency_shuffled"] = skinmap_scores(learner.node_xy, shuffled, pairs, parts,
-                                                           learner.touched)["skinmap.adjacency"]
-        return out
+        """The touch scores (evaluation/touch.py: skinmap.*, withdrawal.*, reflex.touch_*) at the
+        current posture; the reflex test's stimuli are drawn from (seed, test number)."""
+        return touch_scores(self.learners, self.config.learners.names, self.body, self.layout.link_names,
+                            self.sim.state.joint_pos_rad, self.progress.skin_load_steps, self.sim_config.control_dt_s,
+                            self.config.seed, len(self.progress.metrics_rows))
 
     def record(self, run_dir: Path) -> RunRecord:
         """The finished run as plain data for robot_twitch.outputs, with its final scores: the last

@@ -67,7 +67,7 @@ def write_plots(record: RunRecord) -> None:
     age = (twitch.age_weeks, twitch.age_rate_weeks_per_h) if config.drive.kind == "twitch" else None
     write_run_plots(run_dir, record.body, record.maps, record.true_moment_arms, rows, record.events, age)
     if rows and "withdrawal.error_rate" in rows[-1]:
-        from robot_twitch.withdrawal import plot_error_curve
+        from robot_twitch.evaluation.withdrawal import plot_error_curve
 
         plot_error_curve(rows, run_dir / "plots" / "withdrawal_error.png")
     if "skinmap" in config.learners.names:

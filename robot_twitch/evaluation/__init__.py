@@ -9,6 +9,8 @@ One module per job:
     scores.py      score_all / score_map: every score of learners or a body map dict
     reach.py       reach.*: reaching target postures with the learned map (the downstream check)
     realign.py     realign.*: time and twitches from a body change to a regained score
+    withdrawal.py  the withdrawal truth (T, M), the reflex test, the field match, the error curve
+    touch.py       withdrawal.*, reflex.touch_*, skinmap.*: the touch scores with their controls
 
 Metric names (see docs/learners.md for definitions):
     schema.sign_accuracy, schema.cosine, schema.rank_corr, schema.coverage
@@ -23,9 +25,11 @@ Metric names (see docs/learners.md for definitions):
     topology.f1, topology.link_f1, topology.somatotopy_rho          (topology and somatotopy)
     reach.success_learned_map, reach.success_true_map, reach.success_random   (reach check)
     realign.<score>_s, _twitches, _realigned, _drop                  (after a body change)
+    withdrawal.error_rate*, withdrawal.field_match*, reflex.touch_*  (withdrawal reflex test)
+    skinmap.adjacency, skinmap.adjacency_initial, skinmap.adjacency_shuffled, ...   (skin map)
 
 The map scores are importable from here; the reach check (which steps a Simulation) is imported
-from robot_twitch.evaluation.reach.
+from robot_twitch.evaluation.reach, the touch scores from robot_twitch.evaluation.touch.
 """
 
 from robot_twitch.evaluation.action_map import (

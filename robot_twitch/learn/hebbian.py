@@ -15,7 +15,7 @@ group (thousands of channels, in the layout only when a skin learner runs) is le
 covariance over it would cost O(T^2) per step, and per-taxel touch is the job of the withdrawal
 and skin-map learners. The touch columns give a withdrawal reflex at link resolution: touch on
 link l drives muscle m with weight max(-C[m, l], 0), the muscles whose twitches unloaded the
-link (scored against the withdrawal truth: `robot_twitch.withdrawal.touch_reflex_weights`).
+link (scored against the withdrawal truth: `robot_twitch.evaluation.withdrawal.touch_reflex_weights`).
 
 Readout (see docs/learners.md): the reflex weight from the sensor of muscle k to the motor
 neuron of muscle i is W[i, k] = -C[i, k], a negative-feedback reflex that opposes the sensory

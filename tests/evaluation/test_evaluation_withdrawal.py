@@ -4,10 +4,7 @@ import numpy as np
 import pytest
 
 from robot_twitch.body.spec import load_body
-from robot_twitch.learn.base import TransitionBatch
-from robot_twitch.learn.withdrawal import WithdrawalLearner
-from robot_twitch.sensors_layout import SensorLayout
-from robot_twitch.withdrawal import (
+from robot_twitch.evaluation.withdrawal import (
     ReflexTest,
     field_match,
     reflex_errors,
@@ -15,6 +12,9 @@ from robot_twitch.withdrawal import (
     withdrawable_sites,
     withdrawal_field,
 )
+from robot_twitch.learn.base import TransitionBatch
+from robot_twitch.learn.withdrawal import WithdrawalLearner
+from robot_twitch.sensors_layout import SensorLayout
 
 
 @pytest.fixture(scope="module")
@@ -241,8 +241,8 @@ def test_hebbian_touch_columns_score_against_the_withdrawal_truth():
     per-link reflex withdraws (accuracy ~1) and a time-shuffled command (the control) does not."""
     from types import SimpleNamespace
 
+    from robot_twitch.evaluation.withdrawal import touch_reflex_weights
     from robot_twitch.learn.hebbian import HebbianReflexLearner
-    from robot_twitch.withdrawal import touch_reflex_weights
 
     rng = np.random.default_rng(5)
     link_field = rng.standard_normal((30, 5))
