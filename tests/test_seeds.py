@@ -13,18 +13,10 @@ import yaml
 from robot_twitch.config import load_config
 from robot_twitch.experiment import CHECKPOINT_FILE, run_experiment
 from robot_twitch.seeds import run_seeds
+from tests.test_cli import TINY
 
-SHORT = {
-    "name": "short",
-    "seed": 1,
-    "body": "planar_arm",
-    "duration_s": 4.0,
-    "drive": {"kind": "twitch", "twitch": {"inter_burst_median_s": 1.0}},
-    "learners": {"names": ["hebbian", "motor_map", "proprio", "forward"], "batch_steps": 50,
-                 "params": {"forward": {"hidden": [16], "updates_per_batch": 2}}},
-    "evaluation": {"every_s": 2.0, "reach_trials": 1, "reach_steps": 20, "heldout_fraction": 0.25},
-    "outputs": {"plots": False, "checkpoint_every_s": 1.0},
-}
+# test_cli's tiny run, shorter, without plots, checkpointed every simulated second
+SHORT = {**TINY, "name": "short", "duration_s": 4.0, "outputs": {"plots": False, "checkpoint_every_s": 1.0}}
 SEEDS = (1, 2, 3)
 
 

@@ -15,6 +15,7 @@ from robot_twitch.evaluation.withdrawal import (
 from robot_twitch.learn.base import TransitionBatch
 from robot_twitch.learn.withdrawal import WithdrawalLearner
 from robot_twitch.sensors_layout import SensorLayout
+from tests.conftest import assert_resumes_identically
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_petersson2003_run_scores_the_reflex_and_resumes_identically(tmp_path):
     import json
 
     from robot_twitch.config import load_config
-    from robot_twitch.experiment import RunInterrupted, run_experiment
+    from robot_twitch.experiment import run_experiment
 
     config = load_config("petersson2003", ["duration_s=6", "evaluation.every_s=3", "outputs.checkpoint_every_s=2",
                                            "outputs.plots=false"])
@@ -173,14 +174,7 @@ def test_petersson2003_run_scores_the_reflex_and_resumes_identically(tmp_path):
     assert all(float(r["withdrawal.field_match_uniform"]) == 0.0 or float(r["withdrawal.field_muscles"]) == 0
                for r in rows)
 
-    def stop_after_3s(runner):
-        if runner.sim.time_s >= 3.0:
-            runner.request_stop()
-
-    with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop_after_3s)
-    resumed = run_experiment(config, resume=info.value.run_dir, progress_bar=False)
-    assert list(csv.DictReader(open(resumed.run_dir / "metrics.csv"))) == rows
+    assert_resumes_identically(config, rows, tmp_path / "b")
 
 
 def test_receptive_fields_pool_within_a_link(infant):

@@ -9,6 +9,7 @@ from robot_twitch.learn.base import TransitionBatch
 from robot_twitch.learn.skinmap import SkinMapLearner, neighbour_pairs, skinmap_scores
 from robot_twitch.learn.withdrawal import receptive_fields
 from robot_twitch.sensors_layout import SensorLayout
+from tests.conftest import assert_resumes_identically
 
 SIDE, SPACING_M = 20, 0.01
 
@@ -166,7 +167,7 @@ def test_homunculus_run_scores_the_map_and_resumes_identically(tmp_path):
     import csv
 
     from robot_twitch.config import load_config
-    from robot_twitch.experiment import RunInterrupted, run_experiment
+    from robot_twitch.experiment import run_experiment
 
     config = load_config("homunculus", ["duration_s=6", "evaluation.every_s=3", "outputs.checkpoint_every_s=2",
                                         "outputs.plots=false"])
@@ -181,11 +182,4 @@ def test_homunculus_run_scores_the_map_and_resumes_identically(tmp_path):
     assert (straight.run_dir / "plots" / "skinmap.png").is_file()
     assert FIGURE_CAPTIONS["skinmap.png"][:40] in report
 
-    def stop_after_3s(runner):
-        if runner.sim.time_s >= 3.0:
-            runner.request_stop()
-
-    with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop_after_3s)
-    resumed = run_experiment(config, resume=info.value.run_dir, progress_bar=False)
-    assert list(csv.DictReader(open(resumed.run_dir / "metrics.csv"))) == rows
+    assert_resumes_identically(config, rows, tmp_path / "b")
