@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 CURVE_METRICS = ("schema.sign_accuracy", "schema.cosine", "proprio.cosine", "reflex.pattern_accuracy", "forward.r2",
-                 "topology.f1")
+                 "topology.f1", "withdrawal.error_rate", "withdrawal.field_match", "skinmap.adjacency",
+                 "skinmap.coverage")
 
 
 def _figure(nrows: int = 1, ncols: int = 1, **kwargs: Any):
@@ -116,7 +117,10 @@ def plot_learning_curves(rows: list[dict[str, float]], path: Path) -> None:
         ax.set_xlim(0, 2 * t[0] if t[0] > 0 else 1)
     mark_clipped(ax, -0.05, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # a run may score none of the curve metrics
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no learning-curve metric in this run", ha="center", va="center", transform=ax.transAxes)
     fig.savefig(path, dpi=110)
 
 
