@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from robot_twitch.body.spec import builtin_bodies, load_body
@@ -33,3 +34,16 @@ def assert_resumes_identically(config, rows: list[dict], out: Path, stop_at_s: f
     resumed = run_experiment(config, resume=info.value.run_dir, progress_bar=False)
     with open(resumed.run_dir / "metrics.csv", newline="") as f:
         assert list(csv.DictReader(f)) == rows
+
+
+def hand_to_head_excitation(body) -> tuple[np.ndarray, np.ndarray]:
+    """The infant's posture with the right arm swept up beside the head and the elbow bent, (J,)
+    [rad], and the excitation (M,) that flexes the right wrist and fingers from it: the hand
+    lands on the head or trunk (self-touch)."""
+    q = body.initial_posture()
+    q[body.joint_names.index("r_shoulder_abduction")] = 2.0
+    q[body.joint_names.index("r_elbow")] = 2.4
+    flex = np.zeros(len(body.muscle_names))
+    for muscle in ("r_wrist_flexor", "r_index_flexor", "r_little_flexor", "r_thumb_flexor"):
+        flex[body.muscle_names.index(muscle)] = 1.0
+    return q, flex

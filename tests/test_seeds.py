@@ -13,7 +13,7 @@ import yaml
 from robot_twitch.config import load_config
 from robot_twitch.experiment import CHECKPOINT_FILE, run_experiment
 from robot_twitch.seeds import run_seeds
-from tests.test_cli import TINY
+from tests.test_cli import TINY, StopAt
 
 # test_cli's tiny run, shorter, without plots, checkpointed every simulated second
 SHORT = {**TINY, "name": "short", "duration_s": 4.0, "outputs": {"plots": False, "checkpoint_every_s": 1.0}}
@@ -55,17 +55,6 @@ def assert_same_run(a: Path, b: Path) -> None:
             assert sorted(fa.files) == sorted(fb.files), rel
             for key in fa.files:
                 np.testing.assert_array_equal(fa[key], fb[key], err_msg=f"{rel}:{key}")
-
-
-class StopAt:
-    """Rollout hook: ask the run to stop after the batch that reaches ``time_s``."""
-
-    def __init__(self, time_s: float) -> None:
-        self.time_s = time_s
-
-    def after_batch(self, rollout, batch) -> None:
-        if rollout.sim.time_s >= self.time_s:
-            rollout.request_stop()
 
 
 class FailAt:

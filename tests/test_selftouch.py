@@ -11,6 +11,7 @@ from robot_twitch.config import load_config
 from robot_twitch.experiment import run_experiment
 from robot_twitch.selftouch import SelfTouch, hands_of
 from robot_twitch.sim import Simulation
+from tests.conftest import hand_to_head_excitation
 
 
 def test_hands_are_the_hand_links_with_their_digits(bodies):
@@ -22,13 +23,7 @@ def test_hands_are_the_hand_links_with_their_digits(bodies):
 
 def test_a_hand_on_the_face_counts_the_parts_it_touched(bodies):
     body = bodies["infant"]
-    n = len(body.muscle_names)
-    q = body.initial_posture()
-    q[body.joint_names.index("r_shoulder_abduction")] = 2.0
-    q[body.joint_names.index("r_elbow")] = 2.4
-    flex = np.zeros(n)
-    for muscle in ("r_wrist_flexor", "r_index_flexor", "r_little_flexor", "r_thumb_flexor"):
-        flex[body.muscle_names.index(muscle)] = 1.0
+    q, flex = hand_to_head_excitation(body)
     touch = SelfTouch(body)
     with Simulation(body) as sim:
         sim.reset(q)

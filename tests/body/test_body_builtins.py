@@ -17,7 +17,7 @@ import pytest
 
 from robot_twitch.body.muscle import _FV_D1, _FV_D2, _FV_D3, FIBRE_DAMPING
 from robot_twitch.sim import SimConfig, Simulation
-from tests.conftest import BUILTIN_BODIES
+from tests.conftest import BUILTIN_BODIES, hand_to_head_excitation
 
 MAX_JOINT_SPEED_RAD_S = 50.0
 MAX_DAMPING_RATIO = 1.5  # b * dt / I; trapezoidal damping flips the velocity's sign beyond 2 (25% margin)
@@ -237,12 +237,7 @@ def test_infant_hand_reaches_the_face_and_the_feet_reach_the_legs(bodies):
     fingers brings the hand onto the head or trunk; with the knees flexed, the feet meet the legs."""
     body = bodies["infant"]
     n = len(body.muscle_names)
-    q = body.initial_posture()
-    q[body.joint_names.index("r_shoulder_abduction")] = 2.0
-    q[body.joint_names.index("r_elbow")] = 2.4
-    flex = np.zeros(n)
-    for muscle in ("r_wrist_flexor", "r_index_flexor", "r_little_flexor", "r_thumb_flexor"):
-        flex[body.muscle_names.index(muscle)] = 1.0
+    q, flex = hand_to_head_excitation(body)
     hand = {"r_hand", "r_finger_index", "r_finger_little", "r_thumb"}
     with Simulation(body) as sim:
         state = sim.reset(q)
