@@ -13,7 +13,7 @@ Every generator is seeded from (seed, 16, ...): the reflex test's stimuli from t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,32 +21,32 @@ import numpy as np
 from robot_twitch.body.skin import SkinLayout, skin_part
 from robot_twitch.body.spec import Body
 from robot_twitch.evaluation.withdrawal import ReflexTest, touch_reflex_weights
-from robot_twitch.learn.skinmap import neighbour_pairs, skinmap_scores
+from robot_twitch.learn.hebbian import HebbianReflexLearner
+from robot_twitch.learn.skinmap import SkinMapLearner, neighbour_pairs, skinmap_scores
+from robot_twitch.learn.withdrawal import WithdrawalLearner
 
 
-def touch_scores(learners: Any, learner_names: Sequence[str], body: Body, link_names: Sequence[str],
+def touch_scores(learners: Mapping[str, Any], learner_names: Sequence[str], body: Body, link_names: Sequence[str],
                  q: np.ndarray, load_steps: np.ndarray | None, control_dt_s: float, seed: int,
                  draw: int) -> dict[str, float]:
     """The skin map's scores (score_skinmap), then the withdrawal reflex test's (score_withdrawal).
 
     learners: the run's learners, indexed by name; learner_names: the names that ran; q: (J,) the
     posture [rad]; load_steps: (T,) int, control steps each taxel bore load (control_dt_s each); link_names: the sensor layout's
-    links (the hebbian learner's touch columns); draw: the test number. As before the move,
-    a withdrawal learner without weights yet gives no touch scores at all ({})."""
+    links (the hebbian learner's touch columns); draw: the test number."""
     out = score_skinmap(learners["skinmap"], body.skin, seed) if "skinmap" in learner_names else {}
-    if "withdrawal" not in learner_names:
-        return out
-    hebbian = learners["hebbian"] if "hebbian" in learner_names else None
-    return score_withdrawal(learners["withdrawal"], hebbian, body, link_names, q, load_steps, control_dt_s, seed,
-                            draw, out)
+    if "withdrawal" in learner_names:
+        hebbian = learners["hebbian"] if "hebbian" in learner_names else None
+        out.update(score_withdrawal(learners["withdrawal"], hebbian, body, link_names, q, load_steps,
+                                    control_dt_s, seed, draw))
+    return out
 
 
-def score_withdrawal(learner: Any, hebbian: Any, body: Body, link_names: Sequence[str], q: np.ndarray,
-                     load_steps: np.ndarray, control_dt_s: float, seed: int, draw: int,
-                     out: dict[str, float] | None = None) -> dict[str, float]:
+def score_withdrawal(learner: WithdrawalLearner, hebbian: HebbianReflexLearner | None, body: Body,
+                     link_names: Sequence[str], q: np.ndarray, load_steps: np.ndarray, control_dt_s: float,
+                     seed: int, draw: int) -> dict[str, float]:
     """withdrawal.* of the withdrawal learner and its controls, reflex.touch_* of the hebbian
-    learner's touch columns (None: not scored), added to `out`; {} while the learner has no weights."""
-    out = {} if out is None else out
+    learner's touch columns (None: not scored); {} while the learner has no weights."""
     if learner.weights is None:
         return {}
     test = ReflexTest()
@@ -55,7 +55,7 @@ def score_withdrawal(learner: Any, hebbian: Any, body: Body, link_names: Sequenc
     def test_run(weights: np.ndarray) -> dict[str, float]:  # the same stimuli for every weight matrix
         return test.run(body, q, load_s, weights, np.random.default_rng([seed, 16, draw]))
 
-    out.update(test_run(learner.weights))
+    out = test_run(learner.weights)
     controls = {"initial": learner.initial_weights(), "shuffled": learner.control_weights,
                 # every muscle at once: what a reflex with no site-specific structure scores
                 "uniform": np.ones_like(learner.weights)}
@@ -73,7 +73,7 @@ def score_withdrawal(learner: Any, hebbian: Any, body: Body, link_names: Sequenc
     return out
 
 
-def score_skinmap(learner: Any, skin: SkinLayout, seed: int) -> dict[str, float]:
+def score_skinmap(learner: SkinMapLearner, skin: SkinLayout, seed: int) -> dict[str, float]:
     """skinmap.* of the learned map, and its two controls on the same touched afferents:
     skinmap.adjacency_initial (placed by the initial weights, a map that never saw touch) and
     skinmap.adjacency_shuffled (the learned places with the afferents shuffled over the touched
