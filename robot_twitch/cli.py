@@ -127,6 +127,12 @@ def _check_video_options(args: argparse.Namespace) -> None:
         raise RobotTwitchError(f"--seconds {args.seconds!r}: expected a number of seconds in (0, 3600]")
     if args.fps is not None and not 1 <= args.fps <= 240:
         raise RobotTwitchError(f"--fps {args.fps!r}: expected an integer in [1, 240]")
+    if args.every_s is not None and not (math.isfinite(args.every_s) and 0 < args.every_s <= 3600):
+        raise RobotTwitchError(f"--every-s {args.every_s!r}: expected the simulated seconds between frames "
+                               "in (0, 3600] (a time-lapse)")
+    if args.every_s is not None and args.seconds is not None and round(args.seconds / args.every_s) < 1:
+        raise RobotTwitchError(f"--every-s {args.every_s!r}: no frame in --seconds {args.seconds!r}; "
+                               "expected at most the seconds filmed")
     check_writable_folder(output.parent if str(output.parent) else Path("."), "folder of --output")
 
 
@@ -141,7 +147,7 @@ def _cmd_video(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise RobotTwitchError(f"--size: {exc}") from None
     config = load_config(args.config, args.set)
-    result = film(config, Path(args.output), seconds=args.seconds, size=size, fps=args.fps)
+    result = film(config, Path(args.output), seconds=args.seconds, size=size, fps=args.fps, every_s=args.every_s)
     print(f"{result.n_frames} frames, {result.twitches} twitches, {result.wall_s:.1f} s wall")
     print(result.path)
     return EXIT_OK
@@ -197,9 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     video = sub.add_parser("video", help="film the first seconds of a config's run (the same rollout, frames on)")
     video.add_argument("config")
     video.add_argument("-o", "--output", default="demo.mp4")
-    video.add_argument("--seconds", type=float, default=None)
+    video.add_argument("--seconds", type=float, default=None, help="simulated seconds filmed, from the start")
     video.add_argument("--size", default=None, metavar="WxH")
     video.add_argument("--fps", type=int, default=None)
+    video.add_argument("--every-s", type=float, default=None, metavar="S",
+                       help="time-lapse: a frame every S simulated seconds (outputs.video.every_s; "
+                            "default: 1/fps, real time)")
     video.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     video.set_defaults(func=_cmd_video)
 

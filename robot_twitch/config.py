@@ -168,6 +168,10 @@ class VideoSection:
     """Record a video into the run directory."""
     seconds: float = 10.0
     """Length of the recorded stretch [simulated s], from the start."""
+    every_s: float | None = None
+    """Simulated time between frames [s] for a time-lapse: frame k shows time k * every_s, so the
+    video plays every_s * fps times faster than real time (3 with fps 20: 300 s in 5 s, 100 frames
+    over seconds=300); None: 1 / fps, real time."""
     width: int = 640
     """Frame width [px]."""
     height: int = 480
@@ -176,10 +180,20 @@ class VideoSection:
     """Frames per second of the video (and of simulated time)."""
     format: Literal["mp4", "gif"] = "mp4"
     """Container: mp4 (libx264) or gif."""
+    panel: Literal["auto", "motor_map", "skinmap", "none"] = "auto"
+    """Side panel: the map a learner is learning, as it forms. auto: the motor map when learner
+    motor_map runs, else the skin map when learner skinmap runs, else none; motor_map or skinmap:
+    that learner's map (the learner must run); none: no panel."""
 
     def __post_init__(self) -> None:
         if not self.seconds > 0:
             raise ConfigError(None, "video.seconds", f"{self.seconds!r} must be positive")
+        if self.every_s is not None and not self.every_s > 0:
+            raise ConfigError(None, "video.every_s", f"{self.every_s!r} must be positive (simulated s between "
+                                                     "frames) or null (real time)")
+        if self.every_s is not None and round(self.seconds / self.every_s) < 1:
+            raise ConfigError(None, "video.every_s", f"{self.every_s!r} gives no frame in video.seconds "
+                                                     f"{self.seconds!r}: expected at most the seconds filmed")
         if not 1 <= self.fps <= 240:
             raise ConfigError(None, "video.fps", f"{self.fps!r} must be in [1, 240]")
         for key in ("width", "height"):
@@ -257,6 +271,10 @@ class ExperimentConfig:
         if not self.duration_s <= MAX_DURATION_S:
             raise ConfigError(None, "duration_s", f"{self.duration_s!r} is beyond the limit of {MAX_DURATION_S:.0f} s "
                                                   "(10 days of simulated time)")
+        panel = self.outputs.video.panel
+        if panel in ("motor_map", "skinmap") and panel not in self.learners.names:
+            raise ConfigError(None, "outputs.video.panel", f"{panel!r} shows learner {panel!r}, which is not in "
+                                                           f"learners.names {list(self.learners.names)}")
         for k, change in enumerate(self.body_changes):
             if not 0 <= change.at_s <= self.duration_s:
                 raise ConfigError(None, f"body_changes[{k}].at_s",

@@ -62,7 +62,7 @@ from robot_twitch.sensors import SensorModel
 from robot_twitch.sensors_layout import SensorLayout
 from robot_twitch.sim import LimbState, SimSnapshot, Simulation
 from robot_twitch.threads import one_blas_thread
-from robot_twitch.video import DemoResult, MapPanel, VideoFrames, n_video_frames, video_format
+from robot_twitch.video import DemoResult, VideoFrames, choose_panel, n_video_frames, video_format
 
 CHECKPOINT_FILE = "checkpoint.npz"
 __all__ = ["CHECKPOINT_FILE", "INCOMPLETE_SUFFIX", "STATUS_FILE", "ExperimentRun", "RunInterrupted", "RunResult",
@@ -662,7 +662,7 @@ class RunSession:
             video = config.outputs.video
             if video.enabled and resume is None:  # the run films its own first seconds
                 self.frames = _film_hooks(runner, run_dir / f"video.{video.format}", video.seconds,
-                                          (video.width, video.height), video.fps, "tiny")
+                                          (video.width, video.height), video.fps, "tiny", video.every_s)
             write_status(run_dir, "running")
             # Progress, heartbeat and checkpoints come last: a checkpoint saves what the others did.
             self.clock = _WallClock(runner.progress.wall_s)
@@ -794,14 +794,18 @@ def _require_extras(config: ExperimentConfig) -> None:
 
 
 def _film_hooks(runner: ExperimentRun, out_path: Path, seconds: float, size: tuple[int, int], fps: float,
-                    renderer: str) -> VideoFrames:
-    """Hook video frames (and the action-map panel when that learner runs) onto a run's rollout."""
+                renderer: str, every_s: float | None = None) -> VideoFrames:
+    """Hook video frames (and the side panel that outputs.video.panel picks, video.choose_panel)
+    onto a run's rollout, after the learners' hook."""
     config = runner.config
-    n_frames = min(n_video_frames(seconds, fps), int(config.duration_s * fps + 1e-9) + 1)
-    learner = next((le for le in runner.learners if le.name == "motor_map"), None)
-    panel = None if learner is None else MapPanel(learner, runner.body)
+    last_k = int(config.duration_s * fps + 1e-9) if every_s is None else int(config.duration_s / every_s + 1e-9)
+    n_frames = min(n_video_frames(seconds, fps, every_s), last_k + 1)
+    try:
+        panel = choose_panel(config.outputs.video.panel, runner.learners, runner.body)
+    except ValueError as exc:
+        raise ConfigError(None, "outputs.video.panel", str(exc)) from None
     frames = VideoFrames(out_path, n_frames, fps, size, renderer=renderer, panel=panel,
-                         caption={"age_weeks": float(config.drive.twitch.age_weeks)})
+                         caption={"age_weeks": float(config.drive.twitch.age_weeks)}, every_s=every_s)
     for hook in (panel, frames):
         if hook is not None:
             runner.rollout.add_hook(hook)
@@ -811,25 +815,28 @@ def _film_hooks(runner: ExperimentRun, out_path: Path, seconds: float, size: tup
 @one_blas_thread()  # small matrices only: see robot_twitch/threads.py
 def film(config: ExperimentConfig, out_path: str | Path, seconds: float | None = None,
          size: tuple[int, int] | None = None, fps: float | None = None, renderer: str = "tiny",
-         hooks: Iterable[Any] = ()) -> DemoResult:
+         hooks: Iterable[Any] = (), every_s: float | None = None) -> DemoResult:
     """The video of a run's first seconds (``robot-twitch video CONFIG``): the run's own rollout
     (drive with energy matching, body changes, learners, scoring, world rebuilds at the checkpoint
     times) with frames on, so it shows exactly what the run does; nothing else is written.
 
-    ``seconds``, ``size`` (width, height) and ``fps`` default to the config's ``outputs.video``;
-    the format follows ``out_path``'s suffix. ``hooks`` are extra rollout hooks.
+    ``seconds``, ``size`` (width, height), ``fps`` and ``every_s`` (a time-lapse: simulated
+    seconds between frames) default to the config's ``outputs.video``; the format follows
+    ``out_path``'s suffix. ``hooks`` are extra rollout hooks. ConfigError for values out of range.
     """
     t_wall = time.perf_counter()
     video = config.outputs.video
     seconds = float(video.seconds if seconds is None else seconds)
     size = (int(video.width), int(video.height)) if size is None else size
     fps = float(video.fps if fps is None else fps)
+    every_s = video.every_s if every_s is None else float(every_s)
+    replace(video, seconds=seconds, fps=int(round(fps)), every_s=every_s)  # ConfigError if out of range
     out_path = Path(out_path)
     video_format(out_path)
     runner = ExperimentRun(config, hooks)
     frames = None
     try:
-        frames = _film_hooks(runner, out_path, seconds, size, fps, renderer)
+        frames = _film_hooks(runner, out_path, seconds, size, fps, renderer, every_s)
         runner.rollout.add_hook(_Checkpoints(runner, None, _WallClock(0.0)))
         while runner.sim.time_s + 1e-9 < frames.last_frame_s and not runner.done:
             runner.advance()

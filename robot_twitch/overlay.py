@@ -1,19 +1,30 @@
-"""2-D overlays for demo videos, drawn with Pillow: caption bar and the body-map side panel.
+"""2-D overlays for demo videos, drawn with Pillow: caption bar and the side panels.
 
-Panel content (a dict, every key optional):
+A side panel is a dict; its ``kind`` picks the drawing function (`PANEL_DRAWERS`, one per kind;
+no ``kind``: "motor_map"). Every key is optional.
+
+"motor_map" (video.MapPanel):
     ``learned``: (M, J) learned action map (any positive scale per row) or None before data; a
         NaN row (a muscle not commanded yet) is drawn blank (light grey);
     ``truth``: (M, J) true moment arms R(q) [m];
-    ``curve``: sequence of (time_s, value) pairs, e.g. map agreement over time;
-    ``curve_label``: text under the curve; ``curve_range``: (lo, hi) of its y axis;
     ``row_labels`` / ``col_labels``: muscle / joint names.
 Both heatmaps are shown row-normalised (each muscle's row divided by its largest |entry|) on a
 blue-white-red scale, because the learners recover R only up to a positive scale per muscle.
+
+"skinmap" (video.SkinMapPanel):
+    ``node_rgb``: (rows, cols, 3) uint8, the map's nodes in their body part's colour (white: a
+        node that wins no touched afferent) or None before data;
+    ``legend``: sequence of (part name, (r, g, b) uint8);
+    ``note``: a line under the map (e.g. how many afferents are touched).
+
+Both kinds: ``curve``: sequence of (time_s, value) pairs, e.g. a score over time;
+``curve_label``: text under the curve; ``curve_range``: (lo, hi) of its y axis; ``*_title``:
+the map's title.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -174,12 +185,22 @@ def _curve(image: Image.Image, points: Sequence[tuple[float, float]], box: tuple
 
 
 def draw_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int, int, int]) -> None:
-    """The body-map side panel inside ``box`` (x0, y0, x1, y1) of ``image``, in place."""
+    """The side panel inside ``box`` (x0, y0, x1, y1) of ``image``, in place, drawn by the function
+    of its ``kind`` (`PANEL_DRAWERS`)."""
+    kind = panel.get("kind", "motor_map")
+    if kind not in PANEL_DRAWERS:
+        raise ValueError(f"panel kind {kind!r} is unknown: expected one of {sorted(PANEL_DRAWERS)}")
     x0, y0, x1, y1 = box
-    draw = ImageDraw.Draw(image)
-    draw.rectangle(box, fill=PANEL_BG)
-    width, height = x1 - x0, y1 - y0
-    size = max(8, int(round(min(width / 12, height / 24))))
+    ImageDraw.Draw(image).rectangle(box, fill=PANEL_BG)
+    size = max(8, int(round(min((x1 - x0) / 12, (y1 - y0) / 24))))  # text size [px]
+    PANEL_DRAWERS[kind](image, panel, box, size)
+
+
+def draw_motor_map_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int, int, int],
+                         size: int) -> None:
+    """The motor-map panel: the learned map over the true R(q), and their agreement over time."""
+    x0, y0, x1, y1 = box
+    height = y1 - y0
     pad = max(2, size // 2)
     truth = panel.get("truth")
     learned = panel.get("learned")
@@ -200,3 +221,63 @@ def draw_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int
         top += map_h + pad + size
         _curve(image, panel["curve"], (x0 + pad, top, x1 - pad, top + curve_h),
                str(panel.get("curve_label", "agreement")), tuple(panel.get("curve_range", (0.0, 1.0))), size)
+
+
+def draw_skinmap_panel(image: Image.Image, panel: Mapping[str, Any], box: tuple[int, int, int, int],
+                       size: int) -> None:
+    """The skin-map panel: the map's nodes in their body part's colour (a square grid, as large as
+    fits), a legend of the parts, a note, and the score over time; in a small box the curve, the
+    note and the legend are left out in that order until the grid has 3 px per node."""
+    x0, y0, x1, y1 = box
+    draw = ImageDraw.Draw(image)
+    pad = max(2, size // 2)
+    small = font(max(7, size - 2))
+    grid = panel.get("node_rgb")
+    n_rows, n_cols = (12, 12) if grid is None else np.asarray(grid).shape[:2]
+    legend = list(panel.get("legend") or [])
+    per_row = 2
+    note = str(panel.get("note") or "")
+    heights = {"legend": -(-len(legend) // per_row) * (size + 2) + pad if legend else 0,
+               "note": size + 2 if note else 0,
+               "curve": int(0.2 * (y1 - y0)) + size + 2 * pad}  # the curve, its label and the gap above
+    title_h = int(size * 1.4)
+    for dropped in ("curve", "note", "legend"):
+        if y1 - y0 - pad - title_h - sum(heights.values()) >= 3 * n_rows:
+            break
+        heights[dropped] = 0
+    top = y0 + pad
+    draw.text((x0 + pad, top), str(panel.get("map_title", "skin map (learned)")), fill=TEXT_RGB, font=font(size))
+    top += title_h
+    room_h = y1 - top - sum(heights.values())
+    cell = max(1, min((x1 - x0 - 2 * pad) // n_cols, room_h // n_rows))
+    gx0 = x0 + pad + (x1 - x0 - 2 * pad - cell * n_cols) // 2
+    for i in range(n_rows):
+        for j in range(n_cols):
+            rgb = (255, 255, 255) if grid is None else tuple(int(c) for c in grid[i, j])
+            cx, cy = gx0 + j * cell, top + i * cell
+            draw.rectangle([cx, cy, cx + cell - 1, cy + cell - 1], fill=rgb,
+                           outline=(215, 215, 215) if cell >= 6 else None)
+    if grid is None and cell * n_cols >= 4 * size:
+        draw.text((gx0 + 2, top + 2), "no touch yet", fill=TEXT_RGB, font=small)
+    top += n_rows * cell + pad
+    if heights["legend"]:
+        col_w = (x1 - x0 - 2 * pad) // per_row
+        for k, (name, rgb) in enumerate(legend):
+            lx, ly = x0 + pad + (k % per_row) * col_w, top + (k // per_row) * (size + 2)
+            draw.rectangle([lx, ly + 1, lx + size - 2, ly + size - 1], fill=tuple(int(c) for c in rgb))
+            draw.text((lx + size + 1, ly), _fit(draw, str(name), col_w - size - 3, small), fill=TEXT_RGB, font=small)
+        top += heights["legend"]
+    if heights["note"]:
+        draw.text((x0 + pad, top), _fit(draw, note, x1 - x0 - 2 * pad, small), fill=TEXT_RGB, font=small)
+        top += heights["note"]
+    if heights["curve"]:
+        top += pad
+        _curve(image, panel.get("curve") or [], (x0 + pad, top, x1 - pad, top + int(0.2 * (y1 - y0))),
+               str(panel.get("curve_label", "score")), tuple(panel.get("curve_range", (0.0, 1.0))), size)
+
+
+PANEL_DRAWERS: dict[str, Callable[[Image.Image, Mapping[str, Any], tuple[int, int, int, int], int], None]] = {
+    "motor_map": draw_motor_map_panel,
+    "skinmap": draw_skinmap_panel,
+}
+"""Panel kind -> the function that draws it (image, panel, box, text size [px])."""

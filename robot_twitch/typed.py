@@ -129,7 +129,8 @@ def build(cls: type, data: Any, path: Path | None = None, key: str = "") -> Any:
         # The dataclass's own validation: re-anchor its message at this file and key.
         sub = getattr(exc, "key", None)
         problem = getattr(exc, "problem", str(exc))
-        sub_key = sub.split(".", 1)[1] if sub and "." in sub else sub
+        # a section names its keys "<section>.<field>"; the whole config names them in full
+        sub_key = sub.split(".", 1)[1] if prefix and sub and "." in sub else sub
         raise ConfigError(path, f"{prefix}{sub_key}" if sub_key else key or None, problem) from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(path, key or None, str(exc)) from None

@@ -218,8 +218,10 @@ def _mp4_writer(path: Path, fps: float, crf: int) -> Any:
     )
 
 
-def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float, colours: int = 64) -> None:
-    """Animated GIF (loops forever) of frames (T, H, W, 3) uint8; ``colours`` per frame palette."""
+def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float, colours: int = 256) -> None:
+    """Animated GIF (loops forever) of frames (T, H, W, 3) uint8; ``colours`` per frame palette
+    (256, GIF's most: with 64, median cut merged the side panel's small colour swatches, e.g. a
+    body part's legend square, into their neighbours' colours)."""
     images = [Image.fromarray(f).quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
               for f in frames]
     duration_ms = 10 * max(1, int(round(100.0 / fps)))  # GIF delays are whole centiseconds
@@ -351,6 +353,83 @@ class MapPanel:
                 "row_labels": self.row_labels, "col_labels": self.col_labels}
 
 
+class SkinMapPanel:
+    """Rollout hook that keeps the skin-map side panel: the SkinMapLearner's nodes, each in the
+    colour of the body part of the touched afferents it wins (`learn.skinmap.node_colours`, the
+    colours of plots/skinmap.png; a node that wins none blank), recomputed for each frame, and
+    skinmap.adjacency over time, computed by the run's own score function
+    (`learn.skinmap.skinmap_scores`) at most every ``score_every_s`` of simulated time.
+
+    It only reads the learner (its weights and touched afferents), so a filmed run scores as one
+    that is not filmed.
+    """
+
+    def __init__(self, learner: Any, body: Body, score_every_s: float = 1.0) -> None:
+        from robot_twitch.body.skin import taxel_parts
+        from robot_twitch.learn.skinmap import neighbour_pairs, part_colours
+
+        if not score_every_s > 0:
+            raise ValueError(f"score_every_s must be positive, got {score_every_s!r}")
+        self.learner = learner
+        self.score_every_s = float(score_every_s)
+        self.parts = taxel_parts(body.skin)  # (T,)
+        self.pairs = neighbour_pairs(body.skin)  # (P, 2)
+        names = sorted(set(self.parts.tolist()))
+        self.legend = [(name, tuple(int(round(255 * c)) for c in rgb))
+                       for name, rgb in zip(names, part_colours(names), strict=True)]
+        self.curve: list[tuple[float, float]] = []
+        self._next_score_s = 0.0
+
+    def after_batch(self, rollout: Rollout, batch: Any) -> None:
+        from robot_twitch.learn.skinmap import skinmap_scores
+
+        time_s = float(rollout.sim.state.time_s)
+        if self.learner.weights is None or time_s + 1e-9 < self._next_score_s:
+            return
+        self._next_score_s = time_s + self.score_every_s
+        scores = skinmap_scores(self.learner.node_xy, self.learner.taxel_nodes(), self.pairs, self.parts,
+                                self.learner.touched)
+        self.curve.append((time_s, scores["skinmap.adjacency"]))
+
+    def node_rgb(self) -> np.ndarray | None:
+        """(rows, cols, 3) uint8 colours of the map's nodes now, or None before the first batch."""
+        from robot_twitch.learn.skinmap import node_colours
+
+        learner = self.learner
+        if learner.weights is None:
+            return None
+        rgb = node_colours(len(learner.node_xy), learner.taxel_nodes(), self.parts, learner.touched)
+        return np.round(255 * rgb).astype(np.uint8).reshape(*learner.grid, 3)
+
+    def panel(self, state: LimbState) -> dict[str, Any]:
+        touched = int(np.count_nonzero(self.learner.touched))
+        return {"kind": "skinmap", "node_rgb": self.node_rgb(), "legend": self.legend,
+                "map_title": "skin map (learned)",
+                "note": f"{touched} of {len(self.parts)} afferents touched", "curve": list(self.curve),
+                "curve_label": "skinmap.adjacency", "curve_range": (0.0, 1.0)}
+
+
+PANELS: dict[str, type] = {"motor_map": MapPanel, "skinmap": SkinMapPanel}
+"""Side panel kind -> its rollout hook; the kind is also the name of the learner it shows."""
+
+
+def choose_panel(kind: str, learners: Any, body: Body) -> MapPanel | SkinMapPanel | None:
+    """The side panel of a filmed run (the one place that picks it). ``kind`` (config
+    ``outputs.video.panel``): "auto" -- the motor map when learner motor_map runs, else the skin
+    map when learner skinmap runs, else none; "motor_map" or "skinmap" -- that learner's panel
+    (ValueError when it does not run); "none". ``learners``: the run's learner objects (``name``)."""
+    by_name = {learner.name: learner for learner in learners}
+    if kind == "auto":
+        kind = next((k for k in PANELS if k in by_name), "none")
+    if kind == "none":
+        return None
+    if kind not in PANELS:
+        raise ValueError(f"video panel {kind!r} is unknown: expected auto, none or one of {sorted(PANELS)}")
+    if kind not in by_name:
+        raise ValueError(f"video panel {kind!r} shows learner {kind!r}, which this run does not have")
+    return PANELS[kind](by_name[kind], body)
+
+
 class LearnerFeed:
     """Rollout hook that hands every batch to one learner (a demo's; runs feed their own)."""
 
@@ -363,8 +442,10 @@ class LearnerFeed:
 
 class VideoFrames:
     """Rollout hook that films the first ``n_frames`` of a rollout: frame k shows the limb at
-    simulated time k / fps (the first step at or after it), with the muscles, a caption and an
-    optional side panel; twitching muscles flash for HIGHLIGHT_S after their onset.
+    simulated time k / fps (the first step at or after it; real time), or k * ``every_s`` (a
+    time-lapse, played ``every_s * fps`` times faster), with the muscles, a caption and an
+    optional side panel (a hook with ``panel(state)``: MapPanel, SkinMapPanel); twitching muscles
+    flash for HIGHLIGHT_S after their onset.
 
     The VideoRecorder is made at the first frame, from the rollout's Simulation at that time; a
     world rebuilt later (checkpoints, a grown segment) is filmed through the rollout's current
@@ -372,16 +453,21 @@ class VideoFrames:
     """
 
     def __init__(self, out_path: str | Path, n_frames: int, fps: float, size: tuple[int, int] = (640, 480),
-                 camera: CameraSpec | None = None, renderer: str = "tiny", panel: MapPanel | None = None,
+                 camera: CameraSpec | None = None, renderer: str = "tiny", panel: MapPanel | SkinMapPanel | None = None,
                  caption: Mapping[str, Any] | None = None, still_path: str | Path | None = None,
-                 still_index: int | None = None) -> None:
+                 still_index: int | None = None, every_s: float | None = None) -> None:
         if n_frames < 1:
             raise ValueError(f"a video needs at least one frame, got {n_frames}")
+        if every_s is not None and not (np.isfinite(every_s) and every_s > 0):
+            raise ValueError(f"every_s must be a positive number of simulated seconds, got {every_s!r}")
+        self.every_s = None if every_s is None else float(every_s)
         self.out_path = Path(out_path)
         self.format = video_format(out_path)
         self.n_frames, self.fps, self.size = int(n_frames), float(fps), size
         self.camera, self.renderer, self.panel = camera, renderer, panel
         self.caption = dict(caption or {})
+        if self.every_s is not None:
+            self.caption["time-lapse"] = f"{self.every_s * self.fps:g}x"
         self.still_path = None if still_path is None else Path(still_path)
         self.still_index = self.n_frames // 2 if still_index is None else min(self.n_frames - 1, int(still_index))
         self.recorder: VideoRecorder | None = None
@@ -395,10 +481,14 @@ class VideoFrames:
     def done(self) -> bool:
         return self._k >= self.n_frames
 
+    def frame_time_s(self, k: int) -> float:
+        """Simulated time of frame k [s]: k / fps, or k * every_s for a time-lapse."""
+        return k / self.fps if self.every_s is None else k * self.every_s
+
     @property
     def last_frame_s(self) -> float:
         """Simulated time of the last frame [s]."""
-        return (self.n_frames - 1) / self.fps
+        return self.frame_time_s(self.n_frames - 1)
 
     def before_step(self, rollout: Rollout) -> None:
         # Frames are taken before a step, when every hook of the previous one has run (a body
@@ -431,7 +521,7 @@ class VideoFrames:
 
     def _catch_up(self, rollout: Rollout) -> None:
         sim = rollout.sim
-        while self._k < self.n_frames and self._k / self.fps - 1e-9 <= sim.time_s:
+        while self._k < self.n_frames and self.frame_time_s(self._k) - 1e-9 <= sim.time_s:
             self._add_frame(rollout)
 
     def _add_frame(self, rollout: Rollout) -> None:
@@ -506,10 +596,13 @@ class DemoResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def n_video_frames(seconds: float, fps: float) -> int:
-    n_frames = int(round(seconds * fps))
+def n_video_frames(seconds: float, fps: float, every_s: float | None = None) -> int:
+    """Frames of a video of ``seconds`` simulated seconds: round(seconds * fps) in real time,
+    round(seconds / every_s) in a time-lapse; ValueError when that is none."""
+    n_frames = int(round(seconds * fps if every_s is None else seconds / every_s))
     if n_frames < 1:
-        raise ValueError(f"seconds * fps = {seconds} * {fps} gives no frames")
+        shown = f"seconds * fps = {seconds} * {fps}" if every_s is None else f"seconds / every_s = {seconds} / {every_s}"
+        raise ValueError(f"{shown} gives no frames")
     return n_frames
 
 

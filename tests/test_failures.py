@@ -43,6 +43,9 @@ def _one_error_line(capsys) -> str:
     (["-o", "demo.gif", "--seconds", "0"], "--seconds 0.0"),
     (["-o", "demo.gif", "--seconds", "inf"], "--seconds inf"),
     (["-o", "demo.gif", "--size", "10x10"], "--size"),
+    (["-o", "demo.gif", "--every-s", "0"], "--every-s 0.0"),
+    (["-o", "demo.gif", "--every-s", "nan"], "--every-s nan"),
+    (["-o", "demo.gif", "--every-s", "5", "--seconds", "1"], "no frame in --seconds 1.0"),
 ])
 def test_video_options_are_checked_first(tmp_path, capsys, monkeypatch, argv, expected):
     monkeypatch.chdir(tmp_path)
@@ -94,6 +97,10 @@ def test_binary_and_unreadable_config_files(tmp_path, capsys):
     ("duration_s=1e12", "beyond the limit of 864000 s"),
     ("evaluation.every_s=-1e3", "must be positive"),
     ("outputs.video.fps=0", "outputs.video.fps"),
+    ("outputs.video.every_s=0", "outputs.video.every_s"),
+    ("outputs.video.every_s=20", "outputs.video.every_s"),  # no frame in the 10 s filmed
+    ("outputs.video.panel=skinmap", "outputs.video.panel"),  # the learner does not run
+    ("outputs.video.panel=map", "outputs.video.panel"),
     ("outputs.checkpoint_every_s=0", "outputs.checkpoint_every_s"),
 ])
 def test_non_finite_and_absurd_numbers(tmp_path, capsys, override, expected):

@@ -172,15 +172,26 @@ def test_the_film_of_a_config_is_its_run(condition: str, tmp_path: Path):
         assert np.array(run_log.actuation[:n]).any()
 
 
-def test_a_run_that_films_itself_scores_as_one_that_does_not(tmp_path: Path):
+FILMED = {  # config, overrides of the run, overrides of its film
+    "motor-map panel, real time": (None, [], ["outputs.video.seconds=1"]),
+    "skin-map panel, time-lapse": ("homunculus", ["duration_s=2", "evaluation.every_s=1", "outputs.plots=false"],
+                                   ["outputs.video.seconds=2", "outputs.video.every_s=0.5"]),
+}
+
+
+@pytest.mark.parametrize("condition", list(FILMED))
+def test_a_run_that_films_itself_scores_as_one_that_does_not(condition: str, tmp_path: Path):
+    name, overrides, film_overrides = FILMED[condition]
     path = tmp_path / "c.yaml"
-    base = {**TINY, "duration_s": 2.0, "outputs": {"plots": False, "checkpoint_every_s": 1.0}}
-    path.write_text(yaml.safe_dump(base))
-    plain = run_experiment(load_config(path), out=tmp_path / "a", progress_bar=False)
-    filmed = run_experiment(load_config(path, ["outputs.video.enabled=true", "outputs.video.format=gif",
-                                               "outputs.video.width=64", "outputs.video.height=48",
-                                               "outputs.video.fps=5", "outputs.video.seconds=1"]),
+    path.write_text(yaml.safe_dump({**TINY, "duration_s": 2.0, "outputs": {"plots": False, "checkpoint_every_s": 1.0}}))
+    config = name or path
+    plain = run_experiment(load_config(config, overrides), out=tmp_path / "a", progress_bar=False)
+    filmed = run_experiment(load_config(config, [*overrides, "outputs.video.enabled=true", "outputs.video.format=gif",
+                                                 "outputs.video.width=64", "outputs.video.height=48",
+                                                 "outputs.video.fps=5", *film_overrides]),
                             out=tmp_path / "b", progress_bar=False)
     assert (filmed.run_dir / "video.gif").stat().st_size > 0
-    assert filmed.summary["metrics"] == plain.summary["metrics"]
+    np.testing.assert_equal(filmed.summary["metrics"], plain.summary["metrics"])  # (NaN equals NaN here)
     assert filmed.summary["budget"]["energy"] == plain.summary["budget"]["energy"]
+    if name == "homunculus":  # the skin map learned (the panel read it, and changed nothing)
+        assert filmed.summary["metrics"]["skinmap.coverage"] > 0

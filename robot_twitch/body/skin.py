@@ -83,6 +83,11 @@ def skin_part(link: str) -> str:
     return "limbs"
 
 
+def taxel_parts(skin: Any) -> np.ndarray:
+    """(T,) str: the body part (`skin_part`) of each taxel of a SkinLayout."""
+    return np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link], dtype=str)
+
+
 @dataclass(frozen=True)
 class SkinSpec:
     """The body file's `skin` section: spacing per link [m] (links with shapes only)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from robot_twitch.body.skin import SkinLayout, skin_part
+from robot_twitch.body.skin import SkinLayout, taxel_parts
 from robot_twitch.body.spec import Body
 from robot_twitch.evaluation.withdrawal import ReflexTest, touch_reflex_weights
 from robot_twitch.learn.hebbian import HebbianReflexLearner
@@ -82,7 +82,7 @@ def score_skinmap(learner: SkinMapLearner, skin: SkinLayout, seed: int) -> dict[
     if learner.weights is None:
         return {}
     pairs = neighbour_pairs(skin)
-    parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
+    parts = taxel_parts(skin)
     nodes = learner.taxel_nodes()
     out = skinmap_scores(learner.node_xy, nodes, pairs, parts, learner.touched, learner.contacted)
     initial = learner.taxel_nodes(learner.initial_weights(skin.n_taxels))

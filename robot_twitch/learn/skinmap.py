@@ -247,17 +247,47 @@ def skinmap_scores(node_xy: np.ndarray, taxel_node: np.ndarray, pairs: np.ndarra
     return out
 
 
+def part_colours(names: Any) -> np.ndarray:
+    """(n, 3) RGB in [0, 1] of body parts: matplotlib's tab10 colour at the part's place in
+    sorted(SKIN_PARTS), so a part has one colour in every figure and video of every run."""
+    from matplotlib import colormaps
+
+    from robot_twitch.body.skin import SKIN_PARTS
+
+    order = sorted(SKIN_PARTS)
+    tab10 = np.asarray(colormaps["tab10"].colors, dtype=float)
+    return np.array([tab10[order.index(str(n)) % len(tab10)] for n in names], dtype=float).reshape(-1, 3)
+
+
+def node_colours(n_nodes: int, taxel_node: np.ndarray, parts: np.ndarray, touched: np.ndarray) -> np.ndarray:
+    """(K, 3) RGB in [0, 1]: each node in the colour (`part_colours`) of the majority body part of
+    the touched afferents it wins, darker the more it wins (the area each part claims), white
+    where it wins none. taxel_node (T,) winning node per afferent; parts (T,); touched (T,) bool."""
+    rgb = np.ones((n_nodes, 3))
+    idx = np.flatnonzero(touched)
+    if idx.size == 0:
+        return rgb
+    names = sorted(set(parts[idx]))
+    counts = np.zeros((n_nodes, len(names)))
+    np.add.at(counts, (taxel_node[idx], np.searchsorted(names, parts[idx])), 1)
+    held = counts.sum(axis=1)
+    occ = held > 0
+    shade = 0.35 + 0.65 * np.log1p(held[occ]) / np.log1p(held.max())  # more afferents: darker
+    colour = part_colours([names[c] for c in np.argmax(counts[occ], axis=1)])
+    rgb[occ] = 1.0 - shade[:, None] * (1.0 - colour)
+    return rgb
+
+
 def plot_skinmap_of(maps: dict[str, np.ndarray], skin: Any, path: Any) -> bool:
     """plots/skinmap.png from a run's saved maps (body_map.npz keys 'skinmap/...') and the body's
     SkinLayout; False (nothing drawn) when the run had no skin map."""
-    from robot_twitch.body.skin import skin_part
+    from robot_twitch.body.skin import taxel_parts
 
     if "skinmap/skinmap_taxel_node" not in maps or "skinmap/skinmap_grid" not in maps:
         return False
     rows, cols = (int(v) for v in maps["skinmap/skinmap_grid"])
     rr, cc = np.divmod(np.arange(rows * cols), cols)
-    parts = np.array([skin_part(skin.link_names[k]) for k in skin.taxel_link])
-    plot_skinmap(np.stack([rr, cc], axis=1).astype(float), maps["skinmap/skinmap_taxel_node"], parts,
+    plot_skinmap(np.stack([rr, cc], axis=1).astype(float), maps["skinmap/skinmap_taxel_node"], taxel_parts(skin),
                  maps["skinmap/skinmap_touched"].astype(bool), path)
     return True
 
@@ -265,7 +295,7 @@ def plot_skinmap_of(maps: dict[str, np.ndarray], skin: Any, path: Any) -> bool:
 def plot_skinmap(node_xy: np.ndarray, taxel_node: np.ndarray, parts: np.ndarray, touched: np.ndarray,
                  path: Any) -> None:
     """Figure: each map node coloured by the majority body part of the touched afferents it holds,
-    darker the more afferents it holds (the area each part claims)."""
+    darker the more afferents it holds (the area each part claims; `node_colours`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -274,20 +304,11 @@ def plot_skinmap(node_xy: np.ndarray, taxel_node: np.ndarray, parts: np.ndarray,
     idx = np.flatnonzero(touched)
     names = sorted(set(parts[idx])) if idx.size else []
     rows, cols = int(node_xy[:, 0].max()) + 1, int(node_xy[:, 1].max()) + 1
-    cmap = plt.get_cmap("tab10")
-    rgba = np.ones((rows * cols, 4))  # white: a node holding no touched afferent
-    if names:
-        counts = np.zeros((len(node_xy), len(names)))
-        np.add.at(counts, (taxel_node[idx], np.searchsorted(names, parts[idx])), 1)
-        held = counts.sum(axis=1)
-        occ = held > 0
-        shade = 0.35 + 0.65 * np.log1p(held[occ]) / np.log1p(held.max())  # more afferents: darker
-        colour = np.array([cmap(c) for c in np.argmax(counts[occ], axis=1)])
-        rgba[occ, :3] = 1.0 - shade[:, None] * (1.0 - colour[:, :3])
+    rgb = node_colours(len(node_xy), taxel_node, parts, touched)
     fig, ax = plt.subplots(figsize=(4.8, 4))
-    ax.imshow(rgba.reshape(rows, cols, 4))
-    for c, name in enumerate(names):
-        ax.plot([], [], "s", color=cmap(c), label=name)
+    ax.imshow(rgb.reshape(rows, cols, 3))
+    for name, colour in zip(names, part_colours(names), strict=True):
+        ax.plot([], [], "s", color=colour, label=name)
     ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
     ax.set_title(f"skin map: {idx.size} of {len(touched)} afferents touched, placed "
                  f"(white: none)", fontsize=8)
