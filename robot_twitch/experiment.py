@@ -830,7 +830,7 @@ def film(config: ExperimentConfig, out_path: str | Path, seconds: float | None =
     size = (int(video.width), int(video.height)) if size is None else size
     fps = float(video.fps if fps is None else fps)
     every_s = video.every_s if every_s is None else float(every_s)
-    replace(video, seconds=seconds, fps=int(round(fps)), every_s=every_s)  # ConfigError if out of range
+    replace(video, seconds=seconds, every_s=every_s)  # ConfigError if out of range
     out_path = Path(out_path)
     video_format(out_path)
     runner = ExperimentRun(config, hooks)
