@@ -129,7 +129,7 @@ def main(sweep_dir: Path, figure: Path) -> None:
     axes[0].set_ylabel("erroneous withdrawal reflexes")
     axes[1].legend(fontsize=7, frameon=False, ncol=2)
     n_seeds = max(len(runs) for runs in groups.values())
-    fig.suptitle(f"petersson2003 at matched energy: mean over {n_seeds} seeds, band: 95 % t interval; "
+    fig.suptitle(f"petersson2003: mean over {n_seeds} seeds per drive, band: 95 % t interval; "
                  "dotted: shuffled control", fontsize=9)
     fig.tight_layout()
     fig.savefig(figure, dpi=110)
