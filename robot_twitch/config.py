@@ -116,6 +116,11 @@ class EvaluationSection:
     realign_tolerance: float = 0.02
     """After a body change, a map counts as re-aligned once its score is back within this
     (absolute) distance of its pre-change score (realign.* metrics; robot_twitch.evaluation.realign)."""
+    withdrawal_probe_sites: int = 60
+    """Stimuli of the withdrawal reflex test tried again in a copy of the world, per pool and
+    test (withdrawal.*_probe metrics; robot_twitch/evaluation/withdrawal_probe.py): at most this
+    many of the loaded and of the resting skin's; 0 turns the probe off. ~10 ms per stimulus and
+    weight matrix on the infant."""
 
     def __post_init__(self) -> None:
         if not self.every_s > 0:
@@ -124,6 +129,8 @@ class EvaluationSection:
             raise ConfigError(None, "evaluation.heldout_fraction", f"{self.heldout_fraction!r} must be in [0, 1)")
         if not self.realign_tolerance >= 0:
             raise ConfigError(None, "evaluation.realign_tolerance", f"{self.realign_tolerance!r} must be >= 0")
+        if self.withdrawal_probe_sites < 0:
+            raise ConfigError(None, "evaluation.withdrawal_probe_sites", f"{self.withdrawal_probe_sites!r} must be >= 0")
         if self.reach_trials < 0 or self.reach_steps < 1:
             raise ConfigError(None, "evaluation.reach_trials", "reach_trials must be >= 0, reach_steps >= 1")
 

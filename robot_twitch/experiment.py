@@ -37,7 +37,7 @@ from robot_twitch.evaluation import BodyTruth, body_truth, score_all, undefined_
 from robot_twitch.evaluation.forward import HELDOUT_BATCHES_KEPT
 from robot_twitch.evaluation.reach import reach_scores
 from robot_twitch.evaluation.realign import for_summary, realignment
-from robot_twitch.evaluation.touch import touch_scores
+from robot_twitch.evaluation.touch import ProbeSetup, touch_scores
 from robot_twitch.evaluation.withdrawal import LOADED_N
 from robot_twitch.learn import TransitionBatch, concat_batches
 from robot_twitch.learn.gate import ReafferenceGate
@@ -262,10 +262,12 @@ class ExperimentRun:
 
     def touch_scores(self) -> dict[str, float]:
         """The touch scores (evaluation/touch.py: skinmap.*, withdrawal.*, reflex.touch_*) at the
-        current posture; the reflex test's stimuli are drawn from (seed, test number)."""
+        current posture; the reflex test's stimuli are drawn from (seed, test number); the reflex
+        probe runs in a copy of the world (the run's Simulation is only read)."""
+        probe = ProbeSetup(self.sim, self.rollout.force_scale > 0, self.config.evaluation.withdrawal_probe_sites)
         return touch_scores(self.learners, self.config.learners.names, self.body, self.layout.link_names,
                             self.sim.state.joint_pos_rad, self.progress.skin_load_steps, self.sim_config.control_dt_s,
-                            self.config.seed, len(self.progress.metrics_rows))
+                            self.config.seed, len(self.progress.metrics_rows), probe)
 
     def record(self, run_dir: Path) -> RunRecord:
         """The finished run as plain data for robot_twitch.outputs, with its final scores: the last

@@ -158,6 +158,22 @@ class ReflexTest:
     n_stimuli: int = 200
     rest_s: float = REST_S
 
+    def draw_sites(self, field: np.ndarray, load_s: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The stimulated sites (sorted taxel indices) of each pool, keyed by its error-rate metric:
+        withdrawal.error_rate (loaded), _resting, _all; drawn in that order from rng (an empty
+        pool draws nothing). field: (T, M) withdrawal truth (which sites some muscle can
+        withdraw); load_s: (T,) load time [s]. The same rng state gives the same stimuli as run()."""
+        ok = withdrawable_sites(field)
+        load_s = np.asarray(load_s, dtype=float)
+        out = {}
+        for key, pool in (("withdrawal.error_rate", ok & (load_s > 0)),
+                          ("withdrawal.error_rate_resting", ok & (load_s >= self.rest_s)),
+                          ("withdrawal.error_rate_all", ok)):
+            idx = np.flatnonzero(pool)
+            out[key] = np.sort(rng.choice(idx, size=min(self.n_stimuli, idx.size), replace=False)) if idx.size \
+                else idx
+        return out
+
     def run(self, body: Body, q: np.ndarray, load_s: np.ndarray, weights: np.ndarray,
             rng: np.random.Generator) -> dict[str, float]:
         """Metrics withdrawal.error_rate (stimuli on skin that has borne load on a support or the
@@ -174,13 +190,10 @@ class ReflexTest:
         loaded = ok & (load_s > 0)
         resting = ok & (load_s >= self.rest_s)
         out: dict[str, float] = {"withdrawal.field_match": float("nan"), "withdrawal.field_muscles": 0.0}
-        for key, pool in (("withdrawal.error_rate", loaded), ("withdrawal.error_rate_resting", resting),
-                          ("withdrawal.error_rate_all", ok)):
-            idx = np.flatnonzero(pool)
-            if idx.size == 0:
+        for key, sites in self.draw_sites(field, load_s, rng).items():
+            if sites.size == 0:
                 out[key] = float("nan")
                 continue
-            sites = np.sort(rng.choice(idx, size=min(self.n_stimuli, idx.size), replace=False))
             errors = reflex_errors(weights, field, sites)
             out[key] = float(errors.mean())
             if key == "withdrawal.error_rate":
