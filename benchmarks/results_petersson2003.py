@@ -6,8 +6,8 @@ From the last scoring row of each run's metrics.csv, three markdown tables:
 1. per drive, mean ± half-width of the 95 % t interval over seeds (robot_twitch.sweep.mean_ci95)
    of the learned withdrawal reflex, its shuffled control, the initial weights, the all-muscle
    reflex (skin that bore load and resting skin), the per-muscle field match and its control,
-   and the Hebbian touch columns;
-2. per drive, learned minus its own shuffled control, paired by seed (the control runs in the
+   and the Hebbian touch columns; the probe versions (a copy of the world) and the two tests' agreement;
+2. per drive, learned minus its own shuffled control (and, probed, minus the all-muscle reflex), paired by seed (the control runs in the
    same run on the same stimuli): mean difference ± the 95 % paired t interval, and how many
    seeds the learned reflex beats its control in;
 3. twitch minus each other drive (95 % Welch interval, benchmarks/results_sweep_table.py).
@@ -33,8 +33,13 @@ from robot_twitch.sweep import mean_ci95  # noqa: E402
 KEYS = ("withdrawal.error_rate", "withdrawal.error_rate_shuffled", "withdrawal.error_rate_initial",
         "withdrawal.error_rate_uniform", "withdrawal.error_rate_resting", "withdrawal.error_rate_resting_shuffled",
         "withdrawal.field_match", "withdrawal.field_match_shuffled", "withdrawal.sites_loaded",
-        "reflex.touch_withdrawal_accuracy", "reflex.touch_field_match")
+        "reflex.touch_withdrawal_accuracy", "reflex.touch_field_match",
+        # the same reflexes tried in a copy of the world (evaluation/withdrawal_probe.py; undefined in older runs)
+        "withdrawal.error_rate_probe", "withdrawal.error_rate_probe_shuffled", "withdrawal.error_rate_probe_initial",
+        "withdrawal.error_rate_probe_uniform", "withdrawal.error_rate_probe_jacobian", "withdrawal.probe_agreement")
 PAIRED = (("withdrawal.error_rate", "withdrawal.error_rate_shuffled"),
+          ("withdrawal.error_rate_probe", "withdrawal.error_rate_probe_shuffled"),
+          ("withdrawal.error_rate_probe", "withdrawal.error_rate_probe_uniform"),
           ("withdrawal.error_rate_resting", "withdrawal.error_rate_resting_shuffled"),
           ("withdrawal.field_match", "withdrawal.field_match_shuffled"))
 VERSUS = ("withdrawal.error_rate", "withdrawal.error_rate_resting", "withdrawal.field_match",

@@ -98,7 +98,10 @@ def score_withdrawal(learner: WithdrawalLearner, hebbian: HebbianReflexLearner |
     if probe is not None and probe.max_sites > 0:
         field = withdrawal_field(body, q)
         sites = test.draw_sites(field, load_s, stimuli())
-        out.update(score_probe(probe, {"": learner.weights, **controls}, field, sites))
+        # and the Jacobian truth's own excitatory pattern (0 errors on the Jacobian test by
+        # construction): how far the free-motion truth carries to skin lying under gravity
+        out.update(score_probe(probe, {"": learner.weights, **controls, "jacobian": np.maximum(field, 0.0)},
+                               field, sites))
     return out
 
 
@@ -106,18 +109,19 @@ def score_probe(probe: ProbeSetup, weights: Mapping[str, np.ndarray], field: np.
                 sites: Mapping[str, np.ndarray]) -> dict[str, float]:
     """The reflex test in a copy of the world (ReflexProbe) on the Jacobian test's stimuli.
 
-    weights: weight matrices (T, M) by suffix ("" the learned ones, "initial", "shuffled",
-    "uniform"); field: (T, M) the Jacobian truth; sites: ReflexTest.draw_sites. Probes at most
+    weights: weight matrices (T, M) by suffix ("" the learned ones first, then e.g. "initial",
+    "shuffled", "uniform", "jacobian"); field: (T, M) the Jacobian truth; sites: ReflexTest.draw_sites. Probes at most
     probe.max_sites of the loaded and of the resting pool's stimuli (probe_subset) and returns
     withdrawal.error_rate_probe[_<suffix>], withdrawal.error_rate_resting_probe[_<suffix>] (nan for
     an empty pool), withdrawal.probe_agreement (the share of the learned weights' probed loaded
     stimuli on which the Jacobian and the probe give the same verdict; nan without stimuli) and
-    _pooled (over every weight matrix's), withdrawal.sites_probed (loaded stimuli probed) and
+    _pooled (over every weight matrix's but "jacobian"'s, whose Jacobian verdict is right by
+    construction), withdrawal.sites_probed (loaded stimuli probed) and
     withdrawal.probe_rollouts (windows simulated, the baseline included: the probe's cost)."""
     pools = {"withdrawal.error_rate": probe_subset(sites["withdrawal.error_rate"], probe.max_sites),
              "withdrawal.error_rate_resting": probe_subset(sites["withdrawal.error_rate_resting"], probe.max_sites)}
     out: dict[str, float] = {}
-    agreements = []  # per weight matrix: (n,) bool, Jacobian and probe verdicts equal on the loaded stimuli
+    agreements = {}  # per weight matrix: (n,) bool, Jacobian and probe verdicts equal on the loaded stimuli
     with ReflexProbe(probe.sim, probe.muscle_on) as reflex:
         for suffix, w in weights.items():
             for pool, stimulated in pools.items():
@@ -125,9 +129,9 @@ def score_probe(probe: ProbeSetup, weights: Mapping[str, np.ndarray], field: np.
                 errors = reflex.errors(w, stimulated)
                 out[key] = float(errors.mean()) if errors.size else float("nan")
                 if pool == "withdrawal.error_rate":
-                    agreements.append(errors == reflex_errors(w, field, stimulated))
-    for key, agree in (("withdrawal.probe_agreement", agreements[0]),
-                       ("withdrawal.probe_agreement_pooled", np.concatenate(agreements))):
+                    agreements[suffix] = errors == reflex_errors(w, field, stimulated)
+    pooled = np.concatenate([agree for suffix, agree in agreements.items() if suffix != "jacobian"])
+    for key, agree in (("withdrawal.probe_agreement", agreements[""]), ("withdrawal.probe_agreement_pooled", pooled)):
         out[key] = float(agree.mean()) if agree.size else float("nan")
     out["withdrawal.sites_probed"] = float(pools["withdrawal.error_rate"].size)
     out["withdrawal.probe_rollouts"] = float(reflex.rollouts)

@@ -174,6 +174,22 @@ def test_petersson2003_run_scores_the_reflex_and_resumes_identically(tmp_path):
     assert all(float(r["withdrawal.field_match_uniform"]) == 0.0 or float(r["withdrawal.field_muscles"]) == 0
                for r in rows)
 
+    # the reflex probe (a copy of the world) adds its keys and leaves every other column as it was
+    for key in ("withdrawal.error_rate_probe", "withdrawal.error_rate_probe_shuffled", "withdrawal.error_rate_probe_uniform",
+                "withdrawal.error_rate_probe_initial", "withdrawal.probe_agreement", "withdrawal.error_rate_resting_probe",
+                "withdrawal.error_rate_probe_jacobian"):
+        assert key in rows[-1] and key in summary["metrics"]
+    assert any(float(r["withdrawal.sites_probed"]) > 0 for r in rows)
+    assert all(0 <= float(r["withdrawal.error_rate_probe"]) <= 1 and float(r["withdrawal.probe_rollouts"]) > 0
+               for r in rows if float(r["withdrawal.sites_probed"]) > 0)
+    off = run_experiment(load_config("petersson2003", ["duration_s=6", "evaluation.every_s=3", "outputs.plots=false",
+                                                       "outputs.checkpoint_every_s=2",
+                                                       "evaluation.withdrawal_probe_sites=0"]),
+                         out=tmp_path / "off", progress_bar=False)
+    rows_off = list(csv.DictReader(open(off.run_dir / "metrics.csv")))
+    assert not any("probe" in key for key in rows_off[0])
+    assert [{k: v for k, v in r.items() if "probe" not in k} for r in rows] == rows_off
+
     assert_resumes_identically(config, rows, tmp_path / "b")
 
 
