@@ -22,9 +22,9 @@ Reflex test (Schouenborg & Weng 1994; Waldenström, Thelin, Thimansson, Levinsso
 stimulus). A learned weight matrix W (T, M) >= 0 maps a stimulus at site i to the muscle
 pattern u = W[i] (excitatory skin -> motoneuron connections); the site's initial motion under
 that pattern is sum_m u_m w_im (the Jacobian linearisation, exact for the direction the reflex
-starts moving, and microseconds per stimulus instead of a rebuilt Bullet world per probe). The
-reflex is erroneous when that motion is not away from the stimulus (<= 0), including when
-the pattern moves nothing at all.
+starts moving, and microseconds per stimulus; evaluation/withdrawal_probe.py tries the same
+stimuli in a copy of the Bullet world, with gravity and contact). The reflex is erroneous when
+that motion is not away from the stimulus (<= 0), including when the pattern moves nothing at all.
 """
 
 from __future__ import annotations
