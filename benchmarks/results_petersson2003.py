@@ -6,10 +6,11 @@ From the last scoring row of each run's metrics.csv, three markdown tables:
 1. per drive, mean ± half-width of the 95 % t interval over seeds (robot_twitch.sweep.mean_ci95)
    of the learned withdrawal reflex, its shuffled control, the initial weights, the all-muscle
    reflex (skin that bore load and resting skin), the per-muscle field match and its control,
-   and the Hebbian touch columns; the probe versions (a copy of the world) and the two tests' agreement;
-2. per drive, learned minus its own shuffled control (and, probed, minus the all-muscle reflex), paired by seed (the control runs in the
-   same run on the same stimuli): mean difference ± the 95 % paired t interval, and how many
-   seeds the learned reflex beats its control in;
+   and the Hebbian touch columns; the reflex probe's versions (a copy of the world) and the two
+   tests' agreement;
+2. per drive, learned minus its own shuffled control (and, probed, minus the all-muscle reflex),
+   paired by seed (the control runs in the same run on the same stimuli): mean difference ± the
+   95 % paired t interval, and how many seeds the learned reflex beats its control in;
 3. twitch minus each other drive (95 % Welch interval, benchmarks/results_sweep_table.py).
 The figure: error rate against simulated time per drive, mean over seeds with its 95 % t band;
 the shuffled control dotted.
