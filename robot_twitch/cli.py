@@ -38,14 +38,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except RunInterrupted as exc:
             print(f"robot-twitch: {exc}", file=sys.stderr)
             return EXIT_INTERRUPTED
-    metrics = result.summary["metrics"]
-    shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k.split(".")[0] in
-                      ("schema", "reflex", "forward", "topology", "reach") and not k.endswith("rank_corr"))
-    budget = result.summary["budget"]
-    print(f"{budget['twitches']} twitches in {budget['simulated_s']:.0f} simulated s ({budget['wall_s']:.1f} s wall): "
-          f"{shown}")
+    print(summary_line(result.summary))
     print(result.run_dir)
     return EXIT_OK
+
+
+SUMMARY_FAMILIES = ("schema", "reflex", "forward", "topology", "reach")  # every score of these is shown
+# the touch learners write dozens of controls and variants; the line shows each one's score with
+# the control it must beat (the rest are in summary.json)
+SUMMARY_TOUCH_METRICS = ("withdrawal.error_rate", "withdrawal.error_rate_shuffled", "withdrawal.error_rate_uniform",
+                         "withdrawal.error_rate_probe", "withdrawal.field_match", "skinmap.adjacency",
+                         "skinmap.adjacency_shuffled", "skinmap.coverage")
+
+
+def summary_line(summary: dict) -> str:
+    """The one line a finished run prints: its budget and headline scores (3 decimals)."""
+    metrics = summary["metrics"]
+    shown = [(k, v) for k, v in metrics.items() if k.split(".")[0] in SUMMARY_FAMILIES and not k.endswith("rank_corr")]
+    shown += [(k, metrics[k]) for k in SUMMARY_TOUCH_METRICS if k in metrics]
+    text = ", ".join(f"{k} {v:.3f}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in shown)
+    budget = summary["budget"]
+    return (f"{budget['twitches']} twitches in {budget['simulated_s']:.0f} simulated s ({budget['wall_s']:.1f} s wall): "
+            f"{text}")
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:

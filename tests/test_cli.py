@@ -213,3 +213,21 @@ def test_every_shipped_config_validates():
         builtin_configs())
     for path in builtin_configs().values():
         load_config(path)
+
+
+def test_summary_line_shows_the_touch_scores_with_their_controls():
+    from robot_twitch.cli import summary_line
+
+    summary = {"budget": {"twitches": 680, "simulated_s": 300.0, "wall_s": 44.7},
+               "metrics": {"skinmap.adjacency": 0.853, "skinmap.adjacency_shuffled": 0.19, "skinmap.coverage": 0.27,
+                           "skinmap.segregation": 0.75, "withdrawal.error_rate": 0.203,
+                           "withdrawal.error_rate_shuffled": 0.576, "withdrawal.error_rate_resting_initial": 0.5,
+                           "schema.cosine": 0.99, "schema.rank_corr": 0.9, "reach.success_learned_map": "n/a"}}
+    line = summary_line(summary)
+    assert line.startswith("680 twitches in 300 simulated s (44.7 s wall): ")
+    for shown in ("skinmap.adjacency 0.853", "skinmap.adjacency_shuffled 0.190", "skinmap.coverage 0.270",
+                  "withdrawal.error_rate 0.203", "withdrawal.error_rate_shuffled 0.576", "schema.cosine 0.990",
+                  "reach.success_learned_map n/a"):
+        assert shown in line
+    for hidden in ("segregation", "resting_initial", "rank_corr"):
+        assert hidden not in line
