@@ -73,14 +73,14 @@ def score_withdrawal(learner: WithdrawalLearner, hebbian: HebbianReflexLearner |
         return {}
     test = ReflexTest()
     load_s = load_steps * control_dt_s
-
-    def stimuli() -> np.random.Generator:  # the same stimuli for every weight matrix and both tests
-        return np.random.default_rng([seed, 16, draw])
+    field = withdrawal_field(body, q)  # the truth at this posture, once for every weight matrix
+    # the same stimuli for every weight matrix and both tests
+    sites = test.draw_sites(field, load_s, np.random.default_rng([seed, 16, draw]))
 
     def test_run(weights: np.ndarray) -> dict[str, float]:
-        return test.run(body, q, load_s, weights, stimuli())
+        return test.score(body, field, sites, weights)
 
-    out = test_run(learner.weights)
+    out = {**test_run(learner.weights), **test.pool_sizes(field, load_s)}
     controls = {"initial": learner.initial_weights(), "shuffled": learner.control_weights,
                 # every muscle at once: what a reflex with no site-specific structure scores
                 "uniform": np.ones_like(learner.weights)}
@@ -96,8 +96,6 @@ def score_withdrawal(learner: WithdrawalLearner, hebbian: HebbianReflexLearner |
         out["reflex.touch_withdrawal_accuracy_resting"] = 1.0 - res["withdrawal.error_rate_resting"]
         out["reflex.touch_field_match"] = res["withdrawal.field_match"]
     if probe is not None and probe.max_sites > 0:
-        field = withdrawal_field(body, q)
-        sites = test.draw_sites(field, load_s, stimuli())
         # and the Jacobian truth's own excitatory pattern (0 errors on the Jacobian test by
         # construction): how far the free-motion truth carries to skin lying under gravity
         out.update(score_probe(probe, {"": learner.weights, **controls, "jacobian": np.maximum(field, 0.0)},

@@ -158,53 +158,64 @@ class ReflexTest:
     n_stimuli: int = 200
     rest_s: float = REST_S
 
-    def draw_sites(self, field: np.ndarray, load_s: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """The stimulated sites (sorted taxel indices) of each pool, keyed by its error-rate metric:
-        withdrawal.error_rate (loaded), _resting, _all; drawn in that order from rng (an empty
-        pool draws nothing). field: (T, M) withdrawal truth (which sites some muscle can
-        withdraw); load_s: (T,) load time [s]. The same rng state gives the same stimuli as run()."""
+    def pools(self, field: np.ndarray, load_s: np.ndarray) -> dict[str, np.ndarray]:
+        """(T,) bool masks of the tested pools, keyed by their error-rate metric:
+        withdrawal.error_rate (withdrawable skin that bore load at some time), _resting (that bore
+        load for >= rest_s in total), _all (any withdrawable site). field: (T, M) withdrawal truth
+        (which sites some muscle can withdraw); load_s: (T,) load time [s]."""
         ok = withdrawable_sites(field)
         load_s = np.asarray(load_s, dtype=float)
+        return {"withdrawal.error_rate": ok & (load_s > 0), "withdrawal.error_rate_resting": ok & (load_s >= self.rest_s),
+                "withdrawal.error_rate_all": ok}
+
+    def draw_sites(self, field: np.ndarray, load_s: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The stimulated sites (sorted taxel indices) of each pool (`pools`), drawn in the pools'
+        order from rng, at most n_stimuli each without replacement (an empty pool draws nothing)."""
         out = {}
-        for key, pool in (("withdrawal.error_rate", ok & (load_s > 0)),
-                          ("withdrawal.error_rate_resting", ok & (load_s >= self.rest_s)),
-                          ("withdrawal.error_rate_all", ok)):
+        for key, pool in self.pools(field, load_s).items():
             idx = np.flatnonzero(pool)
             out[key] = np.sort(rng.choice(idx, size=min(self.n_stimuli, idx.size), replace=False)) if idx.size \
                 else idx
         return out
 
-    def run(self, body: Body, q: np.ndarray, load_s: np.ndarray, weights: np.ndarray,
-            rng: np.random.Generator) -> dict[str, float]:
-        """Metrics withdrawal.error_rate (stimuli on skin that has borne load on a support or the
-        body at some time, load_s (T,) [s] > 0: where the twitch-touch rule can have learned
-        anything), .error_rate_resting (skin that bore load for >= rest_s in total: where twitches
-        of the few muscles that withdraw a site had time to happen while it rested), .error_rate_all
-        (any withdrawable site) and .error_rate.<part> (the loaded sites of each body part); the
-        pools' sizes .sites_loaded, .sites_resting; on the stimuli of .error_rate the per-muscle
-        receptive-field match .field_match (field_match) and .field_muscles, the number of muscles
-        it averages. A bool load_s counts as loaded, never resting."""
-        field = withdrawal_field(body, q)
-        ok = withdrawable_sites(field)
-        load_s = np.asarray(load_s, dtype=float)
-        loaded = ok & (load_s > 0)
-        resting = ok & (load_s >= self.rest_s)
+    def score(self, body: Body, field: np.ndarray, sites: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
+        """The error rate of `weights` (T, M) on each pool's stimuli (`draw_sites`: the same stimuli
+        can score several weight matrices), .error_rate.<part> (the loaded stimuli of each body part),
+        and on the loaded stimuli the per-muscle receptive-field match .field_match (field_match)
+        and .field_muscles, the number of muscles it averages; nan for an empty pool."""
         out: dict[str, float] = {"withdrawal.field_match": float("nan"), "withdrawal.field_muscles": 0.0}
-        for key, sites in self.draw_sites(field, load_s, rng).items():
-            if sites.size == 0:
+        for key, stimulated in sites.items():
+            if stimulated.size == 0:
                 out[key] = float("nan")
                 continue
-            errors = reflex_errors(weights, field, sites)
+            errors = reflex_errors(weights, field, stimulated)
             out[key] = float(errors.mean())
             if key == "withdrawal.error_rate":
-                out["withdrawal.field_match"], n_muscles = field_match(weights, field, sites)
+                out["withdrawal.field_match"], n_muscles = field_match(weights, field, stimulated)
                 out["withdrawal.field_muscles"] = float(n_muscles)
-                parts = np.array([skin_part(body.skin.link_names[k]) for k in body.skin.taxel_link[sites]])
+                parts = np.array([skin_part(body.skin.link_names[k]) for k in body.skin.taxel_link[stimulated]])
                 for part in sorted(set(parts)):
                     out[f"withdrawal.error_rate.{part}"] = float(errors[parts == part].mean())
-        out["withdrawal.sites_loaded"] = float(loaded.sum())
-        out["withdrawal.sites_resting"] = float(resting.sum())
         return out
+
+    def run(self, body: Body, q: np.ndarray, load_s: np.ndarray, weights: np.ndarray,
+            rng: np.random.Generator) -> dict[str, float]:
+        """The test of one weight matrix at posture q (J,): stimuli drawn from rng (`draw_sites`),
+        scored (`score`: withdrawal.error_rate on skin that has borne load on a support or the body
+        at some time, load_s (T,) [s] > 0, where the twitch-touch rule can have learned anything;
+        .error_rate_resting on skin that bore load for >= rest_s in total, where twitches of the few
+        muscles that withdraw a site had time to happen while it rested; .error_rate_all on any
+        withdrawable site; per part; the field match), and the pools' sizes .sites_loaded,
+        .sites_resting. A bool load_s counts as loaded, never resting."""
+        field = withdrawal_field(body, q)
+        return {**self.score(body, field, self.draw_sites(field, load_s, rng), weights),
+                **self.pool_sizes(field, load_s)}
+
+    def pool_sizes(self, field: np.ndarray, load_s: np.ndarray) -> dict[str, float]:
+        """withdrawal.sites_loaded, .sites_resting: the sizes of the first two pools."""
+        pools = self.pools(field, load_s)
+        return {"withdrawal.sites_loaded": float(pools["withdrawal.error_rate"].sum()),
+                "withdrawal.sites_resting": float(pools["withdrawal.error_rate_resting"].sum())}
 
 
 def plot_error_curve(rows: list[dict[str, float]], path: Path) -> None:
