@@ -19,10 +19,9 @@ def bodies():
     return {name: load_body(name) for name in BUILTIN_BODIES}
 
 
-def assert_resumes_identically(config, rows: list[dict], out: Path, stop_at_s: float = 3.0) -> None:
-    """Run ``config`` again into ``out``, stop it at the first batch ending at or after
-    ``stop_at_s``, resume it, and assert that its metrics.csv rows equal ``rows`` (those of the
-    same config run straight through)."""
+def interrupted_run(config, out: Path, stop_at_s: float = 3.0) -> Path:
+    """Run ``config`` into ``out`` and stop it at the first batch ending at or after
+    ``stop_at_s`` (0: the first batch), as an interrupt would; the interrupted run's directory."""
     from robot_twitch.experiment import RunInterrupted, run_experiment
 
     def stop(runner) -> None:
@@ -31,7 +30,16 @@ def assert_resumes_identically(config, rows: list[dict], out: Path, stop_at_s: f
 
     with pytest.raises(RunInterrupted) as info:
         run_experiment(config, out=out, progress_bar=False, on_batch=stop)
-    resumed = run_experiment(config, resume=info.value.run_dir, progress_bar=False)
+    return info.value.run_dir
+
+
+def assert_resumes_identically(config, rows: list[dict], out: Path, stop_at_s: float = 3.0) -> None:
+    """Run ``config`` again into ``out``, stop it at the first batch ending at or after
+    ``stop_at_s``, resume it, and assert that its metrics.csv rows equal ``rows`` (those of the
+    same config run straight through)."""
+    from robot_twitch.experiment import run_experiment
+
+    resumed = run_experiment(config, resume=interrupted_run(config, out, stop_at_s), progress_bar=False)
     with open(resumed.run_dir / "metrics.csv", newline="") as f:
         assert list(csv.DictReader(f)) == rows
 

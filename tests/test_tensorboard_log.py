@@ -12,8 +12,9 @@ import yaml
 
 from robot_twitch.cli import main
 from robot_twitch.config import load_config
-from robot_twitch.experiment import RunInterrupted, run_experiment
+from robot_twitch.experiment import run_experiment
 from robot_twitch.tensorboard_log import TENSORBOARD_DIR, config_hparams, heatmap_image, metric_tag, step_ms
+from tests.conftest import interrupted_run
 
 pytest.importorskip("tensorboard")
 
@@ -89,13 +90,8 @@ def test_a_run_logs_its_metrics_maps_and_config(tmp_path):
 def test_a_resumed_run_logs_each_step_once(tmp_path):
     config = load_config(_config_file(tmp_path, LOGGED))
 
-    def stop(runner):
-        if runner.sim.time_s >= 1.5:
-            runner.request_stop()
-
-    with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "runs", progress_bar=False, on_batch=stop)
-    resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
+    run_dir = interrupted_run(config, tmp_path / "runs", stop_at_s=1.5)
+    resumed = run_experiment(None, resume=run_dir, progress_bar=False)  # type: ignore[arg-type]
     _assert_scalars_are_the_metrics(resumed.run_dir)
 
 

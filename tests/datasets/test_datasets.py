@@ -15,8 +15,9 @@ from robot_twitch.cli import main
 from robot_twitch.config import load_config
 from robot_twitch.datasets.stream import STREAM_DIR, read_stream
 from robot_twitch.errors import DatasetError
-from robot_twitch.experiment import RunInterrupted, run_experiment
+from robot_twitch.experiment import run_experiment
 from robot_twitch.motor.events import load_events
+from tests.conftest import interrupted_run
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = {
@@ -111,15 +112,10 @@ def test_twitch_labels_are_the_drive_event_log(recorded):
 def test_resumed_run_records_the_stream_of_the_uninterrupted_one(recorded, tmp_path):
     config = load_config(_config_file(tmp_path, RECORDED))
 
-    def stop_mid_run(runner):
-        if runner.sim.time_s >= 1.5:
-            runner.request_stop()
-
-    with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop_mid_run)
-    parts = sorted((info.value.run_dir / STREAM_DIR).glob("rows-*.npz"))
+    run_dir = interrupted_run(config, tmp_path / "b", stop_at_s=1.5)
+    parts = sorted((run_dir / STREAM_DIR).glob("rows-*.npz"))
     assert parts, "the interrupted run keeps the stream up to its checkpoint"
-    resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
+    resumed = run_experiment(None, resume=run_dir, progress_bar=False)  # type: ignore[arg-type]
     a, b = read_stream(recorded), read_stream(resumed.run_dir)
     assert a.rows.keys() == b.rows.keys()
     for name in a.rows:
@@ -226,12 +222,8 @@ def test_offline_scores_need_the_commands_and_muscles_as_recorded(recorded):
 def test_exporting_an_interrupted_run_exits_2_and_writes_nothing(tmp_path, minari_root, capsys):
     config = load_config(_config_file(tmp_path, RECORDED))
 
-    def stop(runner):
-        runner.request_stop()
-
-    with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "runs", progress_bar=False, on_batch=stop)
-    assert main(["export", str(info.value.run_dir), "--minari", "ns/interrupted-v0"]) == 2
+    run_dir = interrupted_run(config, tmp_path / "runs", stop_at_s=0.0)
+    assert main(["export", str(run_dir), "--minari", "ns/interrupted-v0"]) == 2
     assert "incomplete" in _one_line_error(capsys)
     assert not minari_root.exists() or not any(minari_root.iterdir())
 

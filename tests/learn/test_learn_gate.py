@@ -9,10 +9,11 @@ import yaml
 from robot_twitch.config import load_config
 from robot_twitch.errors import ConfigError
 from robot_twitch.evaluation import score_all
-from robot_twitch.experiment import RunInterrupted, run_experiment
+from robot_twitch.experiment import run_experiment
 from robot_twitch.learn.gate import GateConfig, ReafferenceGate
 from robot_twitch.learn.motor_map import MotorMapLearner
 from robot_twitch.learn.proprio_map import ProprioMapLearner
+from tests.conftest import interrupted_run
 from tests.learn.conftest import CHUNK
 from tests.test_cli import TINY
 
@@ -88,11 +89,6 @@ def test_a_gated_run_resumes_exactly(tmp_path):
     config = load_config(path)
     straight = run_experiment(config, out=tmp_path / "a", progress_bar=False)
 
-    def stop(runner):
-        if runner.sim.time_s >= 4.0:
-            runner.request_stop()
-
-    with pytest.raises(RunInterrupted) as info:
-        run_experiment(config, out=tmp_path / "b", progress_bar=False, on_batch=stop)
-    resumed = run_experiment(None, resume=info.value.run_dir, progress_bar=False)  # type: ignore[arg-type]
+    resumed = run_experiment(None, resume=interrupted_run(config, tmp_path / "b", stop_at_s=4.0),  # type: ignore[arg-type]
+                             progress_bar=False)
     assert resumed.summary["metrics"] == straight.summary["metrics"]
